@@ -1,0 +1,93 @@
+// Package embedded runs FerretDB inside the cdt process, over SQLite files in the
+// data directory, so that cdt works on a machine with no database installed. It
+// is the only package that imports FerretDB.
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+// DB is a running embedded database.
+type DB struct {
+	uri    string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Start runs FerretDB with its SQLite files in dir/ferretdb and a MongoDB wire
+// listener on addr ("127.0.0.1:0" picks a free port). Only one process may own a
+// data directory; others connect to the URI this one listens on.
+func Start(dir, addr string, logger *slog.Logger) (*DB, error) {
+	sqliteDir, err := filepath.Abs(filepath.Join(dir, "ferretdb"))
+	if err != nil {
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
+	if err := os.MkdirAll(sqliteDir, 0o700); err != nil {
+		return nil, fmt.Errorf("embedded: data dir: %w", err)
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	// FerretDB logs every non-ok reply (a duplicate key, which cdt uses on
+	// purpose) at WARN; errors and panics still show.
+	quiet := slog.New(levelFilter{logger.Handler(), slog.LevelError})
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: addr},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + sqliteDir + "/",
+		Logger:    quiet,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	db := &DB{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(db.done)
+		_ = f.Run(ctx)
+	}()
+	uriCh := make(chan string, 1)
+	go func() { uriCh <- f.MongoDBURI() }() // blocks until the listener is up
+	select {
+	case db.uri = <-uriCh:
+	case <-db.done:
+		return nil, fmt.Errorf("embedded: FerretDB stopped at start (is %s in use, or %s owned by another process?)", addr, sqliteDir)
+	case <-time.After(30 * time.Second):
+		cancel()
+		return nil, fmt.Errorf("embedded: FerretDB did not listen on %s within 30s", addr)
+	}
+	return db, nil
+}
+
+// URI is the MongoDB connection string of the embedded database.
+func (d *DB) URI() string { return d.uri }
+
+// Stop closes the listener, the connections and the SQLite files.
+func (d *DB) Stop() {
+	d.cancel()
+	<-d.done
+}
+
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFilter{h.Handler.WithAttrs(a), h.min}
+}
+
+func (h levelFilter) WithGroup(name string) slog.Handler {
+	return levelFilter{h.Handler.WithGroup(name), h.min}
+}

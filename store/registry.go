@@ -1,0 +1,439 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/hue-cdt/cdt/domain"
+)
+
+// Registries stores one document per current commune holding its villages,
+// teams and members (domain.CommuneRegistry).
+//
+// Writes: a writer reads the document, applies its change and must first insert
+// the claim "<commune>:<version+1>" into registry_claims; the unique _id makes
+// exactly one writer win each version, across processes, on MongoDB and FerretDB
+// alike (FerretDB's conditional updates are not atomic). The winner then replaces
+// the document and its small version document.
+//
+// Reads: documents are cached in the process; a cached registry is trusted for
+// the TTL, then revalidated against its version document (a read of a tiny
+// document in a collection with one row per commune).
+type Registries struct {
+	regs, versions, claims *mongo.Collection
+	ttl                    time.Duration
+	now                    func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]*regEntry
+}
+
+type regEntry struct {
+	write sync.Mutex // one writer per commune in this process
+
+	mu      sync.Mutex
+	reg     *domain.CommuneRegistry
+	checked time.Time
+}
+
+// staleClaim is how old a claim must be, with the document still not written,
+// before another writer may skip over it (its writer is taken to be dead).
+const staleClaim = 30 * time.Second
+
+func newRegistries(db *mongo.Database, ttl time.Duration, now func() time.Time) *Registries {
+	return &Registries{
+		regs: db.Collection(collRegistries), versions: db.Collection(collRegistryVersions),
+		claims: db.Collection(collRegistryClaims), ttl: ttl, now: now, entries: map[string]*regEntry{},
+	}
+}
+
+func (r *Registries) entry(commune string) *regEntry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.entries[commune]
+	if !ok {
+		e = &regEntry{}
+		r.entries[commune] = e
+	}
+	return e
+}
+
+// Registry returns the (shared, read-only) registry of commune.
+func (r *Registries) Registry(ctx context.Context, commune string) (*domain.CommuneRegistry, error) {
+	e := r.entry(commune)
+	e.mu.Lock()
+	cached, checked := e.reg, e.checked
+	e.mu.Unlock()
+	now := r.now()
+	if cached != nil && now.Sub(checked) < r.ttl {
+		return cached, nil
+	}
+	if cached != nil {
+		var v versionDoc
+		err := r.versions.FindOne(ctx, bson.D{{Key: "_id", Value: commune}}).Decode(&v)
+		if err == nil && v.Version == cached.Version {
+			e.mu.Lock()
+			e.checked = now
+			e.mu.Unlock()
+			return cached, nil
+		}
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return nil, wrap("registry version "+commune, err)
+		}
+	}
+	reg, err := r.load(ctx, commune)
+	if err != nil {
+		return nil, err
+	}
+	r.remember(e, reg, now)
+	return reg, nil
+}
+
+func (r *Registries) remember(e *regEntry, reg *domain.CommuneRegistry, now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.reg == nil || reg.Version >= e.reg.Version {
+		e.reg, e.checked = reg, now
+	}
+}
+
+func (r *Registries) load(ctx context.Context, commune string) (*domain.CommuneRegistry, error) {
+	var d registryDoc
+	if err := r.regs.FindOne(ctx, bson.D{{Key: "_id", Value: commune}}).Decode(&d); err != nil {
+		return nil, wrap("registry "+commune, err)
+	}
+	return d.toDomain(), nil
+}
+
+// UpdateRegistry applies fn to a private copy of commune's registry and saves it.
+func (r *Registries) UpdateRegistry(ctx context.Context, commune string, fn func(*domain.CommuneRegistry) error) (*domain.CommuneRegistry, error) {
+	e := r.entry(commune)
+	e.write.Lock()
+	defer e.write.Unlock()
+	e.mu.Lock()
+	cur := e.reg // start from the cached copy: if it is stale, the claim fails
+	e.mu.Unlock()
+	for attempt := 0; attempt < 50; attempt++ {
+		if cur == nil || attempt > 0 {
+			var err error
+			if cur, err = r.load(ctx, commune); err != nil {
+				return nil, err
+			}
+		}
+		next := cur.Clone()
+		if err := fn(next); err != nil {
+			return nil, err
+		}
+		next.Code = commune
+		version, err := r.claim(ctx, commune, cur.Version)
+		if errors.Is(err, domain.ErrStale) {
+			if err := sleep(ctx, time.Duration(attempt+1)*20*time.Millisecond); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		next.Version = version
+		now := r.now().UTC()
+		// The claim makes this the only writer of the version. A writer we took
+		// for dead (its claim was stale) may still have written meanwhile: check.
+		if version > cur.Version+1 {
+			if again, err := r.load(ctx, commune); err != nil || again.Version != cur.Version {
+				continue
+			}
+		}
+		// Filter on _id alone: the only filter FerretDB answers without decoding
+		// every document of the collection in Go.
+		if _, err := r.regs.ReplaceOne(ctx, bson.D{{Key: "_id", Value: commune}}, toRegistryDoc(next, now)); err != nil {
+			return nil, wrap("save registry "+commune, err)
+		}
+		c := next.Count()
+		vd := versionDoc{ID: commune, Version: version, Villages: c.Villages, Teams: c.Teams, Members: c.Members, UpdatedAt: now}
+		if _, err := r.versions.ReplaceOne(ctx, bson.D{{Key: "_id", Value: commune}}, vd, upsert()); err != nil {
+			return nil, wrap("save registry version "+commune, err)
+		}
+		r.remember(e, next, r.now())
+		return next, nil
+	}
+	return nil, fmt.Errorf("store: registry %s: %w", commune, domain.ErrStale)
+}
+
+// claim wins the right to write version cur+1 (or, past a dead writer's claim, a
+// later one). ErrStale means another writer is at work: reload and try again.
+func (r *Registries) claim(ctx context.Context, commune string, cur int64) (int64, error) {
+	for v := cur + 1; v <= cur+3; v++ {
+		_, err := r.claims.InsertOne(ctx, claimDoc{ID: fmt.Sprintf("%s:%d", commune, v), Commune: commune, Version: v, At: r.now().UTC()})
+		if err == nil {
+			return v, nil
+		}
+		if !isDup(err) {
+			return 0, wrap("claim registry "+commune, err)
+		}
+		var c claimDoc
+		if err := r.claims.FindOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s:%d", commune, v)}}).Decode(&c); err != nil {
+			return 0, wrap("read registry claim "+commune, err)
+		}
+		if r.now().Sub(c.At) < staleClaim {
+			return 0, domain.ErrStale
+		}
+	}
+	return 0, domain.ErrStale
+}
+
+// RegistryCounts returns every commune's summary from the version documents.
+func (r *Registries) RegistryCounts(ctx context.Context) (map[string]domain.RegistryCount, error) {
+	cur, err := r.versions.Find(ctx, bson.D{})
+	if err != nil {
+		return nil, wrap("registry counts", err)
+	}
+	var docs []versionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, wrap("registry counts", err)
+	}
+	out := make(map[string]domain.RegistryCount, len(docs))
+	for _, d := range docs {
+		out[d.ID] = domain.RegistryCount{Villages: d.Villages, Teams: d.Teams, Members: d.Members, Version: d.Version}
+	}
+	return out, nil
+}
+
+// EnsureRegistries creates an empty registry for every commune that has none.
+func (r *Registries) EnsureRegistries(ctx context.Context, communes []string) error {
+	have, err := r.RegistryCounts(ctx)
+	if err != nil {
+		return err
+	}
+	now := r.now().UTC()
+	for _, c := range communes {
+		if _, ok := have[c]; ok {
+			continue
+		}
+		if _, err := r.regs.InsertOne(ctx, toRegistryDoc(&domain.CommuneRegistry{Code: c}, now)); err != nil && !isDup(err) {
+			return wrap("create registry "+c, err)
+		}
+		if _, err := r.versions.InsertOne(ctx, versionDoc{ID: c, UpdatedAt: now}); err != nil && !isDup(err) {
+			return wrap("create registry version "+c, err)
+		}
+	}
+	return nil
+}
+
+// ReplaceRegistries overwrites the content of whole registries (demo and seed
+// data) in bulk: it claims the next version of every commune, then deletes and
+// inserts the documents in two commands. A commune whose claim is taken by a
+// concurrent writer goes through UpdateRegistry instead.
+func (r *Registries) ReplaceRegistries(ctx context.Context, regs []*domain.CommuneRegistry) error {
+	counts, err := r.RegistryCounts(ctx)
+	if err != nil {
+		return err
+	}
+	now := r.now().UTC()
+	var (
+		ids      []string
+		docs     []any
+		versions []any
+		slow     []*domain.CommuneRegistry
+	)
+	for _, g := range regs {
+		v := counts[g.Code].Version + 1
+		if _, err := r.claims.InsertOne(ctx, claimDoc{ID: fmt.Sprintf("%s:%d", g.Code, v), Commune: g.Code, Version: v, At: now}); err != nil {
+			if !isDup(err) {
+				return wrap("claim registry "+g.Code, err)
+			}
+			slow = append(slow, g)
+			continue
+		}
+		next := g.Clone()
+		next.Version = v
+		c := next.Count()
+		ids = append(ids, g.Code)
+		docs = append(docs, toRegistryDoc(next, now))
+		versions = append(versions, versionDoc{ID: g.Code, Version: v, Villages: c.Villages, Teams: c.Teams, Members: c.Members, UpdatedAt: now})
+		r.forget(g.Code)
+	}
+	if len(ids) > 0 {
+		in := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
+		for _, step := range []struct {
+			coll *mongo.Collection
+			docs []any
+		}{{r.regs, docs}, {r.versions, versions}} {
+			if _, err := step.coll.DeleteMany(ctx, in); err != nil {
+				return wrap("replace registries", err)
+			}
+			for i := 0; i < len(step.docs); i += 200 {
+				if _, err := step.coll.InsertMany(ctx, step.docs[i:min(i+200, len(step.docs))]); err != nil {
+					return wrap("replace registries", err)
+				}
+			}
+		}
+	}
+	for _, g := range slow {
+		_, err := r.UpdateRegistry(ctx, g.Code, func(cur *domain.CommuneRegistry) error {
+			v := cur.Version
+			*cur = *g.Clone()
+			cur.Version = v
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forget drops the cached copy of commune.
+func (r *Registries) forget(commune string) {
+	e := r.entry(commune)
+	e.mu.Lock()
+	e.reg = nil
+	e.mu.Unlock()
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ---- documents ----
+
+type versionDoc struct {
+	ID        string    `bson:"_id"`
+	Version   int64     `bson:"version"`
+	Villages  int       `bson:"villages"`
+	Teams     int       `bson:"teams"`
+	Members   int       `bson:"members"`
+	UpdatedAt time.Time `bson:"updated_at"`
+}
+
+type claimDoc struct {
+	ID      string    `bson:"_id"`
+	Commune string    `bson:"commune"`
+	Version int64     `bson:"version"`
+	At      time.Time `bson:"at"`
+}
+
+type registryDoc struct {
+	ID        string       `bson:"_id"`
+	Version   int64        `bson:"version"`
+	Seq       seqDoc       `bson:"seq"`
+	Villages  []villageDoc `bson:"villages"`
+	Teams     []teamDoc    `bson:"teams"`
+	Members   []memberDoc  `bson:"members"`
+	UpdatedAt time.Time    `bson:"updated_at"`
+}
+
+type seqDoc struct {
+	Village int `bson:"village"`
+	Team    int `bson:"team"`
+	Member  int `bson:"member"`
+}
+
+type villageDoc struct {
+	Code       string    `bson:"code"`
+	Name       string    `bson:"name"`
+	Type       string    `bson:"type"`
+	Households int       `bson:"households"`
+	Active     bool      `bson:"active"`
+	CreatedAt  time.Time `bson:"created_at"`
+	UpdatedAt  time.Time `bson:"updated_at"`
+}
+
+type teamDoc struct {
+	ID            string    `bson:"id"`
+	VillageCode   string    `bson:"village_code,omitempty"`
+	Name          string    `bson:"name"`
+	EstablishedOn string    `bson:"established_on"`
+	DecisionNo    string    `bson:"decision_no"`
+	Active        bool      `bson:"active"`
+	CreatedAt     time.Time `bson:"created_at"`
+	UpdatedAt     time.Time `bson:"updated_at"`
+}
+
+type memberDoc struct {
+	ID          string     `bson:"id"`
+	TeamID      string     `bson:"team_id"`
+	FullName    string     `bson:"full_name"`
+	Phone       string     `bson:"phone,omitempty"`
+	Position    string     `bson:"position"`
+	Affiliation string     `bson:"affiliation"`
+	Gender      string     `bson:"gender"`
+	BirthYear   int        `bson:"birth_year"`
+	Active      bool       `bson:"active"`
+	JoinedOn    string     `bson:"joined_on,omitempty"`
+	LeftOn      string     `bson:"left_on,omitempty"`
+	History     []eventDoc `bson:"history,omitempty"`
+	CreatedAt   time.Time  `bson:"created_at"`
+	UpdatedAt   time.Time  `bson:"updated_at"`
+}
+
+type eventDoc struct {
+	At       time.Time `bson:"at"`
+	Kind     string    `bson:"kind"`
+	TeamID   string    `bson:"team_id,omitempty"`
+	Position string    `bson:"position,omitempty"`
+	By       string    `bson:"by,omitempty"`
+}
+
+func toRegistryDoc(g *domain.CommuneRegistry, now time.Time) registryDoc {
+	d := registryDoc{ID: g.Code, Version: g.Version, Seq: seqDoc{g.Seq.Village, g.Seq.Team, g.Seq.Member}, UpdatedAt: now,
+		Villages: make([]villageDoc, len(g.Villages)), Teams: make([]teamDoc, len(g.Teams)), Members: make([]memberDoc, len(g.Members))}
+	for i, v := range g.Villages {
+		d.Villages[i] = villageDoc{Code: v.Code, Name: v.Name, Type: v.Type, Households: v.Households, Active: v.Active,
+			CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
+	}
+	for i, t := range g.Teams {
+		d.Teams[i] = teamDoc{ID: t.ID, VillageCode: t.VillageCode, Name: t.Name, EstablishedOn: string(t.EstablishedOn),
+			DecisionNo: t.DecisionNo, Active: t.Active, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+	}
+	for i, m := range g.Members {
+		md := memberDoc{ID: m.ID, TeamID: m.TeamID, FullName: m.FullName, Phone: m.Phone, Position: string(m.Position),
+			Affiliation: m.Affiliation, Gender: m.Gender, BirthYear: m.BirthYear, Active: m.Active,
+			JoinedOn: string(m.JoinedOn), LeftOn: string(m.LeftOn), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+		for _, e := range m.History {
+			md.History = append(md.History, eventDoc{At: e.At, Kind: e.Kind, TeamID: e.TeamID, Position: string(e.Position), By: e.By})
+		}
+		d.Members[i] = md
+	}
+	return d
+}
+
+func (d registryDoc) toDomain() *domain.CommuneRegistry {
+	g := &domain.CommuneRegistry{Code: d.ID, Version: d.Version,
+		Seq:      domain.RegistrySeq{Village: d.Seq.Village, Team: d.Seq.Team, Member: d.Seq.Member},
+		Villages: make([]domain.Village, len(d.Villages)), Teams: make([]domain.Team, len(d.Teams)),
+		Members: make([]domain.Member, len(d.Members))}
+	for i, v := range d.Villages {
+		g.Villages[i] = domain.Village{Code: v.Code, CommuneCode: d.ID, Name: v.Name, Type: v.Type, Households: v.Households,
+			Active: v.Active, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
+	}
+	for i, t := range d.Teams {
+		g.Teams[i] = domain.Team{ID: t.ID, CommuneCode: d.ID, VillageCode: t.VillageCode, Name: t.Name,
+			EstablishedOn: domain.Date(t.EstablishedOn), DecisionNo: t.DecisionNo, Active: t.Active,
+			CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+	}
+	for i, m := range d.Members {
+		dm := domain.Member{ID: m.ID, CommuneCode: d.ID, TeamID: m.TeamID, FullName: m.FullName, Phone: m.Phone,
+			Position: domain.Position(m.Position), Affiliation: m.Affiliation, Gender: m.Gender, BirthYear: m.BirthYear,
+			Active: m.Active, JoinedOn: domain.Date(m.JoinedOn), LeftOn: domain.Date(m.LeftOn),
+			CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+		for _, e := range m.History {
+			dm.History = append(dm.History, domain.MemberEvent{At: e.At, Kind: e.Kind, TeamID: e.TeamID, Position: domain.Position(e.Position), By: e.By})
+		}
+		g.Members[i] = dm
+	}
+	return g
+}
