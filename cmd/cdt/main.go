@@ -1,0 +1,66 @@
+// Command cdt is the field-management server of Huế's community digital-technology
+// teams (Tổ công nghệ số cộng đồng).
+//
+//	cdt serve                       run the HTTP server and the scheduled jobs
+//	cdt user add --username U --role R [--unit CODE] [--member ID]
+//	                                create a login (password from stdin)
+//
+// Configuration comes from the CDT_* environment variables (see README.md);
+// each is also a flag of serve.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "time/tzdata" // Asia/Ho_Chi_Minh even in a minimal container image
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "cdt:", err)
+		}
+		stop()
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: cdt <command> [flags]
+
+commands:
+  serve                 run the HTTP server and the scheduled jobs
+  user add              create a login (password read from stdin)
+
+Run "cdt <command> -h" for the flags of a command.
+`
+
+// run is the whole program, with its environment passed in so tests can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "user":
+		if len(args) < 2 || args[1] != "add" {
+			return errors.New(`usage: cdt user add --username U --role R [--unit CODE] [--member ID]`)
+		}
+		return userAdd(ctx, args[2:], getenv, stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

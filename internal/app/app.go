@@ -1,0 +1,265 @@
+// Package app wires cdt together: configuration, the database (embedded or
+// external), the stores, the HTTP server and the jobs. cmd/cdt and the tests
+// that need the whole server use it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hue-cdt/cdt/auth"
+	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/handlers"
+	"github.com/hue-cdt/cdt/internal/embedded"
+	"github.com/hue-cdt/cdt/refdata"
+	"github.com/hue-cdt/cdt/store"
+)
+
+// Config is cdt's configuration (API.md's CDT_* variables).
+type Config struct {
+	Addr          string // CDT_ADDR
+	MongoURI      string // CDT_MONGO_URI
+	DataDir       string // CDT_DATA_DIR
+	EmbeddedAddr  string // CDT_EMBEDDED_ADDR
+	DB            string // CDT_DB
+	AdminPassword string // CDT_ADMIN_PASSWORD
+	JWTSecret     string // CDT_JWT_SECRET
+	HouseholdKey  string // CDT_HOUSEHOLD_KEY
+	Demo          bool   // CDT_DEMO
+	SecureCookies bool   // CDT_SECURE_COOKIES
+	LogFormat     string // CDT_LOG_FORMAT: json or text
+	LogLevel      string // CDT_LOG_LEVEL
+
+	// For tests and tools.
+	Now        func() time.Time
+	BcryptCost int
+	Stdout     io.Writer
+	Logger     *slog.Logger
+}
+
+// Defaults are the values of API.md.
+func Defaults() Config {
+	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", EmbeddedAddr: "127.0.0.1:0", DB: "cdt",
+		SecureCookies: true, LogFormat: "json", LogLevel: "info"}
+}
+
+// FromEnv reads the CDT_* variables over the defaults.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Defaults()
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	str("CDT_ADDR", &c.Addr)
+	str("CDT_MONGO_URI", &c.MongoURI)
+	str("CDT_DATA_DIR", &c.DataDir)
+	str("CDT_EMBEDDED_ADDR", &c.EmbeddedAddr)
+	str("CDT_DB", &c.DB)
+	str("CDT_ADMIN_PASSWORD", &c.AdminPassword)
+	str("CDT_JWT_SECRET", &c.JWTSecret)
+	str("CDT_HOUSEHOLD_KEY", &c.HouseholdKey)
+	str("CDT_LOG_FORMAT", &c.LogFormat)
+	str("CDT_LOG_LEVEL", &c.LogLevel)
+	var err error
+	if c.Demo, err = boolEnv(getenv, "CDT_DEMO", false); err != nil {
+		return c, err
+	}
+	if c.SecureCookies, err = boolEnv(getenv, "CDT_SECURE_COOKIES", true); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+func boolEnv(getenv func(string) string, name string, def bool) (bool, error) {
+	switch strings.ToLower(getenv(name)) {
+	case "":
+		return def, nil
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s: want true or false, got %q", name, getenv(name))
+}
+
+// Validate checks the configuration before anything starts.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("CDT_ADDR is empty"))
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		errs = append(errs, errors.New("CDT_MONGO_URI must start with mongodb:// or mongodb+srv://"))
+	}
+	if c.MongoURI == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("CDT_DATA_DIR is empty"))
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < domain.MinPasswordLen {
+		errs = append(errs, fmt.Errorf("CDT_ADMIN_PASSWORD must have at least %d characters", domain.MinPasswordLen))
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		errs = append(errs, errors.New("CDT_JWT_SECRET must have at least 32 characters"))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, errors.New("CDT_LOG_FORMAT must be json or text"))
+	}
+	return errors.Join(errs...)
+}
+
+// NewLogger builds the one logger of the process.
+func NewLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// App is a running cdt: database, stores and HTTP handler.
+type App struct {
+	Cfg      Config
+	Log      *slog.Logger
+	Embedded *embedded.DB
+	Store    *store.DB
+	Units    *domain.UnitCatalog
+	Auth     *auth.Service
+	Server   *handlers.Server
+}
+
+// Open starts the database (the embedded one when no URI is configured),
+// prepares it and builds the server. Close undoes it.
+func Open(ctx context.Context, cfg Config) (a *App, err error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	a = &App{Cfg: cfg, Log: cfg.Logger, Units: refdata.Catalog()}
+	if a.Log == nil {
+		a.Log = slog.New(slog.DiscardHandler)
+	}
+	defer func() {
+		if err != nil {
+			a.Close(context.Background())
+		}
+	}()
+	uri := cfg.MongoURI
+	if uri == "" {
+		a.Embedded, err = embedded.Start(cfg.DataDir, cfg.EmbeddedAddr, a.Log)
+		if err != nil {
+			return a, err
+		}
+		uri = a.Embedded.URI()
+		a.Log.Info("embedded database uri="+uri, "uri", uri, "data_dir", cfg.DataDir)
+	}
+	a.Store, err = store.Open(ctx, uri, cfg.DB, store.Options{Now: cfg.Now})
+	if err != nil {
+		return a, err
+	}
+	if err := a.prepare(ctx); err != nil {
+		return a, err
+	}
+	a.Server = handlers.New(handlers.Deps{
+		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Auth: a.Auth,
+		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies,
+	})
+	return a, nil
+}
+
+// prepare creates indexes, stores the reference units, creates the registries
+// of today's communes, the secrets, the first admin and the demo data.
+func (a *App) prepare(ctx context.Context) error {
+	st := a.Store
+	if err := st.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if err := st.Units.SaveUnits(ctx, a.Units.All()); err != nil {
+		return err
+	}
+	if err := st.Registry.EnsureRegistries(ctx, a.communeCodes()); err != nil {
+		return err
+	}
+	secret := a.Cfg.JWTSecret
+	if secret == "" {
+		var err error
+		if secret, err = st.Settings.GetOrCreateSetting(ctx, "jwt_secret", auth.RandomSecret); err != nil {
+			return err
+		}
+	}
+	a.Auth = &auth.Service{Users: st.Users, Sessions: st.Sessions, Registry: st.Registry, Secret: []byte(secret),
+		Now: a.Cfg.Now, Cost: a.Cfg.BcryptCost}
+	if err := a.ensureAdmin(ctx); err != nil {
+		return err
+	}
+	if a.Cfg.Demo {
+		return a.loadDemo(ctx)
+	}
+	return nil
+}
+
+func (a *App) communeCodes() []string {
+	var out []string
+	for _, u := range a.Units.Find(domain.UnitFilter{Level: domain.LevelCommune, AsOf: domain.DateOf(a.Cfg.Now())}) {
+		out = append(out, u.Code)
+	}
+	return out
+}
+
+// ensureAdmin creates the login "admin" from CDT_ADMIN_PASSWORD, or with a
+// generated password printed once when the database has no login at all.
+func (a *App) ensureAdmin(ctx context.Context) error {
+	_, err := a.Store.Users.FindUser(ctx, "admin")
+	if err == nil || !errors.Is(err, domain.ErrNotFound) {
+		return err
+	}
+	pw := a.Cfg.AdminPassword
+	if pw == "" {
+		n, err := a.Store.Users.CountUsers(ctx)
+		if err != nil || n > 0 {
+			return err
+		}
+		secret, _ := auth.RandomSecret()
+		pw = secret[:16]
+		fmt.Fprintf(a.Cfg.Stdout, "\nFirst start: created the login \"admin\" with the password %s\nIt is shown only this once. Set CDT_ADMIN_PASSWORD to choose it yourself.\n\n", pw)
+	}
+	return a.CreateUser(ctx, "admin", pw, domain.RoleProvinceAdmin, refdata.ProvinceCode, "", "system")
+}
+
+// CreateUser creates a login without a caller's scope (CLI, first start, demo).
+func (a *App) CreateUser(ctx context.Context, username, password string, role domain.Role, unit, member, by string) error {
+	in := domain.NewUser{Username: username, Password: password, Role: string(role), UnitCode: unit, MemberID: member}
+	if err := domain.ValidateNewUser(in); err != nil {
+		return err
+	}
+	if _, err := domain.LoginCommune(ctx, a.Units, a.Store.Registry, role, unit, member, domain.DateOf(a.Cfg.Now())); err != nil {
+		return err
+	}
+	hash, err := a.Auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	now := a.Cfg.Now()
+	return a.Store.Users.CreateUser(ctx, &domain.User{Username: domain.NormalizeUsername(username), PasswordHash: hash,
+		Role: role, UnitCode: unit, MemberID: member, Active: true, CreatedAt: now, UpdatedAt: now, CreatedBy: by})
+}
+
+// Close stops everything Open started.
+func (a *App) Close(ctx context.Context) {
+	if a.Store != nil {
+		if err := a.Store.Close(ctx); err != nil {
+			a.Log.Warn("closing the database connection", "err", err)
+		}
+	}
+	if a.Embedded != nil {
+		a.Embedded.Stop()
+	}
+}
