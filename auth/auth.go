@@ -241,6 +241,11 @@ func (s *Service) Caller(ctx context.Context, c Claims) (domain.Caller, error) {
 	return s.callerOf(ctx, u, c.Session)
 }
 
+// CallerOfUser is Caller for a user already loaded (pages after a refresh).
+func (s *Service) CallerOfUser(ctx context.Context, u domain.User, sid string) (domain.Caller, error) {
+	return s.callerOf(ctx, u, sid)
+}
+
 func (s *Service) callerOf(ctx context.Context, u domain.User, sid string) (domain.Caller, error) {
 	cl := domain.Caller{Username: u.Username, Role: u.Role, UnitCode: u.UnitCode, MemberID: u.MemberID, SessionID: sid}
 	switch {

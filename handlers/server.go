@@ -58,6 +58,7 @@ func New(d Deps) *Server {
 	s.engine.NoRoute(s.wrap(func(c *gin.Context) error { return domain.ErrNotFound }))
 	s.engine.NoMethod(s.wrap(func(c *gin.Context) error { return errMethod }))
 	s.routes()
+	s.pageRoutes()
 	return s
 }
 

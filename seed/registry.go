@@ -39,15 +39,17 @@ func Registries(communes []domain.Unit, shape Shape, seed uint64, today domain.D
 	for i := range teams {
 		teams[i] = min(teams[i], villages[i])
 	}
-	teamTotal := 0
-	for _, t := range teams {
-		teamTotal += t
+	teamWeights := make([]float64, len(teams))
+	teamTotal := 0.0
+	for i, t := range teams {
+		teamWeights[i] = float64(t)
+		teamTotal += float64(t)
 	}
+	members := apportion(teamWeights, teamTotal, shape.Members, 3)
 	phones := map[string]bool{}
 	var out []*domain.CommuneRegistry
 	for i, c := range communes {
-		memberShare := int(math.Round(float64(shape.Members) * float64(teams[i]) / float64(max(teamTotal, 1))))
-		out = append(out, commune(r, c, villages[i], teams[i], memberShare, today, phones))
+		out = append(out, commune(r, c, villages[i], teams[i], members[i], today, phones))
 	}
 	return out
 }
@@ -127,11 +129,9 @@ func commune(r *rand.Rand, c domain.Unit, nVillages, nTeams, nMembers int, today
 		}
 	}
 	// Members: 3 to 8 per team, a leader and a deputy first.
-	sizes := apportion(uniform(nTeams), float64(nTeams), nMembers, 3)
+	sizes := teamSizes(r, nTeams, nMembers)
 	for t, team := range reg.Teams {
-		n := sizes[t] + r.IntN(3) - 1
-		n = min(max(n, 3), 9)
-		for k := range n {
+		for k := range sizes[t] {
 			pos, aff := memberRole(r, k)
 			gender := "m"
 			if r.IntN(100) < genderShare(aff) {
@@ -146,6 +146,31 @@ func commune(r *rand.Rand, c domain.Unit, nVillages, nTeams, nMembers int, today
 		}
 	}
 	return reg
+}
+
+// teamSizes shares total members among n teams, 3 to 9 each, varied but
+// adding up exactly to total.
+func teamSizes(r *rand.Rand, n, total int) []int {
+	sizes := apportion(uniform(n), float64(n), total, 3)
+	for i := range sizes {
+		sizes[i] = min(max(sizes[i]+r.IntN(3)-1, 3), 9)
+	}
+	sum := 0
+	for _, s := range sizes {
+		sum += s
+	}
+	for guard := 0; sum != total && guard < 100*n; guard++ {
+		i := r.IntN(n)
+		switch {
+		case sum > total && sizes[i] > 3:
+			sizes[i]--
+			sum--
+		case sum < total && sizes[i] < 9:
+			sizes[i]++
+			sum++
+		}
+	}
+	return sizes
 }
 
 func uniform(n int) []float64 {

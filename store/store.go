@@ -125,7 +125,18 @@ var extraIndexes []index
 func (d *DB) EnsureIndexes(ctx context.Context) error {
 	for _, ix := range append(append([]index(nil), indexes...), extraIndexes...) {
 		m := mongo.IndexModel{Keys: ix.keys, Options: options.Index().SetName(ix.name).SetUnique(ix.unique)}
-		if _, err := d.Database.Collection(ix.coll).Indexes().CreateOne(ctx, m); err != nil {
+		// Creating an index is idempotent. One cold start in many dozens saw the
+		// embedded database answer an internal error here; try again briefly.
+		var err error
+		for attempt := range 4 {
+			if _, err = d.Database.Collection(ix.coll).Indexes().CreateOne(ctx, m); err == nil {
+				break
+			}
+			if serr := sleep(ctx, time.Duration(attempt+1)*250*time.Millisecond); serr != nil {
+				break
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("store: index %s.%s: %w", ix.coll, ix.name, err)
 		}
 	}

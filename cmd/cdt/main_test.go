@@ -161,7 +161,9 @@ func TestFirstStartPrintsAGeneratedAdminPasswordOnce(t *testing.T) {
 func TestUserAddFromTheCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb syncBuffer
-	getenv := func(k string) string { return map[string]string{"CDT_DATA_DIR": dir, "CDT_ADMIN_PASSWORD": "admin-pass-1"}[k] }
+	getenv := func(k string) string {
+		return map[string]string{"CDT_DATA_DIR": dir, "CDT_ADMIN_PASSWORD": "admin-pass-1"}[k]
+	}
 	err := run(context.Background(), []string{"user", "add", "--username", "Lanh.Dao", "--role", "commune_leader", "--unit", "20179"},
 		getenv, strings.NewReader("secret-pass-9\n"), &out, &errb)
 	if err != nil {

@@ -49,6 +49,7 @@ type Env struct {
 	App   *app.App
 	Clock *Clock
 	h     http.Handler
+	srv   *httptest.Server
 }
 
 // Start is 2026-11-21 09:00 in Huế.

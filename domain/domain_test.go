@@ -1,0 +1,193 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+var now = time.Date(2026, 11, 21, 2, 0, 0, 0, time.UTC)
+
+const today = Date("2026-11-21")
+
+func TestScope(t *testing.T) {
+	admin := ScopeOf(Caller{Role: RoleProvinceAdmin})
+	leader := ScopeOf(Caller{Role: RoleCommuneLeader, CommuneCode: "19753"})
+	tl := ScopeOf(Caller{Role: RoleTeamLeader, CommuneCode: "19753", TeamID: "19753-T001", MemberID: "19753-M0001"})
+	member := ScopeOf(Caller{Role: RoleMember, CommuneCode: "19753", TeamID: "19753-T001", MemberID: "19753-M0002"})
+	ownTeam := Team{ID: "19753-T001", CommuneCode: "19753"}
+	otherTeam := Team{ID: "19753-T002", CommuneCode: "19753"}
+	elsewhere := Team{ID: "20179-T001", CommuneCode: "20179"}
+	self := Member{ID: "19753-M0002", CommuneCode: "19753", TeamID: "19753-T001"}
+	mate := Member{ID: "19753-M0003", CommuneCode: "19753", TeamID: "19753-T001"}
+	stranger := Member{ID: "19753-M0009", CommuneCode: "19753", TeamID: "19753-T002"}
+	far := Member{ID: "20179-M0001", CommuneCode: "20179", TeamID: "20179-T001"}
+	tests := []struct {
+		name string
+		got  error
+		want error
+	}{
+		{"admin manages any commune", admin.ManageCommune("20179"), nil},
+		{"leader manages own", leader.ManageCommune("19753"), nil},
+		{"leader not another", leader.ManageCommune("20179"), ErrForbidden},
+		{"team leader manages nothing", tl.ManageCommune("19753"), ErrForbidden},
+		{"leader reads team elsewhere", leader.ReadTeam(elsewhere), ErrNotFound},
+		{"member reads own team", member.ReadTeam(ownTeam), nil},
+		{"member reads other team", member.ReadTeam(otherTeam), ErrNotFound},
+		{"member reads self", member.ReadMember(self), nil},
+		{"member reads mate", member.ReadMember(mate), ErrNotFound},
+		{"team leader reads mate", tl.ReadMember(mate), nil},
+		{"team leader reads stranger", tl.ReadMember(stranger), ErrNotFound},
+		{"leader reads far member", leader.ReadMember(far), ErrNotFound},
+		{"admin reads far member", admin.ReadMember(far), nil},
+		{"leader creates field login", leader.CreateLogin(RoleMember, "19753"), nil},
+		{"leader creates admin", leader.CreateLogin(RoleProvinceAdmin, ""), ErrForbidden},
+		{"leader creates login elsewhere", leader.CreateLogin(RoleMember, "20179"), ErrForbidden},
+		{"member creates login", member.CreateLogin(RoleMember, "19753"), ErrForbidden},
+	}
+	for _, tc := range tests {
+		if !errors.Is(tc.got, tc.want) || (tc.want == nil && tc.got != nil) {
+			t.Errorf("%s: %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+	if c, err := leader.FilterCommune(""); c != "19753" || err != nil {
+		t.Errorf("empty filter of a leader: %q %v", c, err)
+	}
+	if _, err := leader.FilterCommune("20179"); !errors.Is(err, ErrForbidden) {
+		t.Errorf("other filter of a leader: %v", err)
+	}
+}
+
+func fields(err error) map[string]string {
+	out := map[string]string{}
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		for _, f := range ve.Fields {
+			out[f.Field] = f.Code
+		}
+	}
+	return out
+}
+
+func TestRegistryRules(t *testing.T) {
+	r := &CommuneRegistry{Code: "19753"}
+	v, err := r.AddVillage(NewVillage{Name: "Tổ dân phố 1", Type: TypeToDanPho, Households: 200}, now)
+	if err != nil || v.Code != "19753-001" {
+		t.Fatalf("%+v %v", v, err)
+	}
+	tests := []struct {
+		name string
+		err  error
+		want map[string]string
+	}{
+		{"village name folded duplicate", func() error {
+			_, err := r.AddVillage(NewVillage{Name: " tổ dân  phố 1 ", Type: TypeToDanPho}, now)
+			return err
+		}(), map[string]string{"name": "duplicate"}},
+		{"village bad type and households", func() error {
+			_, err := r.AddVillage(NewVillage{Name: "X", Type: "city", Households: -1}, now)
+			return err
+		}(), map[string]string{"type": "one_of", "households": "range"}},
+		{"team in the future, unknown village, no decision", func() error {
+			_, err := r.AddTeam(NewTeam{Name: "T", VillageCode: "19753-099", EstablishedOn: "2027-01-01"}, today, now)
+			return err
+		}(), map[string]string{"village_code": "unknown_village", "established_on": "date_range", "decision_no": "required"}},
+	}
+	for _, tc := range tests {
+		got := fields(tc.err)
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	team, err := r.AddTeam(NewTeam{Name: "Tổ 1", VillageCode: v.Code, EstablishedOn: "2025-08-01", DecisionNo: "1/QĐ"}, today, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead, err := r.AddMember(NewMember{TeamID: team.ID, FullName: "A", Phone: "0905000001", Position: "leader", Affiliation: "resident", Gender: "m", BirthYear: 1980}, "x", today, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.AddMember(NewMember{TeamID: team.ID, FullName: "B", Phone: "+84 905 000 001", Position: "leader", Affiliation: "resident", Gender: "f", BirthYear: 2020}, "x", today, now)
+	if got := fields(err); got["position"] != "team_has_leader" || got["phone"] != "duplicate" || got["birth_year"] != "range" {
+		t.Fatalf("second leader: %v", got)
+	}
+	active := false
+	if _, err := r.UpdateTeam(team.ID, TeamPatch{Active: &active}, today, now); fields(err)["active"] != "team_has_members" {
+		t.Fatalf("dissolving a team with members: %v", err)
+	}
+	if _, err := r.UpdateVillage(v.Code, VillagePatch{Active: &active}, now); fields(err)["active"] != "village_has_team" {
+		t.Fatalf("closing a village with a team: %v", err)
+	}
+	left, err := r.UpdateMember(lead.ID, MemberPatch{Active: &active}, "x", today, now)
+	if err != nil || left.LeftOn != today || left.History[len(left.History)-1].Kind != "left" {
+		t.Fatalf("leaving: %+v %v", left, err)
+	}
+	// Once the leader left, another may lead; the phone is free again too.
+	if _, err := r.AddMember(NewMember{TeamID: team.ID, FullName: "C", Phone: "0905000001", Position: "leader", Affiliation: "resident", Gender: "f", BirthYear: 1990}, "x", today, now); err != nil {
+		t.Fatalf("new leader after the old one left: %v", err)
+	}
+	if got := r.TeamViews(nil)[0]; got.MemberCount != 1 || got.LeaderName != "C" {
+		t.Fatalf("team view: %+v", got)
+	}
+}
+
+func TestNormalizePhone(t *testing.T) {
+	for in, want := range map[string]string{
+		"0905 123 456": "0905123456", "+84 905 123 456": "0905123456", "84905123456": "0905123456",
+		"0084-905-123-456": "0905123456", "(090) 512.3456": "0905123456",
+		"12345": "", "0005123456": "", "09051234567": "", "09o5123456": "", "+84+905123456": "",
+	} {
+		got, ok := NormalizePhone(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("%q → %q %v, want %q", in, got, ok, want)
+		}
+	}
+}
+
+func TestDates(t *testing.T) {
+	// 23:30 UTC on 21 Nov is already 22 Nov in Huế.
+	if d := DateOf(time.Date(2026, 11, 21, 23, 30, 0, 0, time.UTC)); d != "2026-11-22" {
+		t.Fatalf("DateOf = %s", d)
+	}
+	if d := Date("2026-03-01").AddDays(-1); d != "2026-02-28" {
+		t.Fatalf("AddDays = %s", d)
+	}
+	if n := DaysBetween("2026-01-01", "2026-03-01"); n != 59 {
+		t.Fatalf("DaysBetween = %d", n)
+	}
+	for _, s := range []string{"2026-02-30", "2026-2-1", "", "x"} {
+		if _, ok := ParseDate(s); ok {
+			t.Errorf("ParseDate(%q) accepted", s)
+		}
+	}
+}
+
+func TestPaginate(t *testing.T) {
+	items := []string{"a", "b", "c", "d", "e"}
+	id := func(s string) string { return s }
+	p, _ := Paginate(items, id, "", 2)
+	if fmt.Sprint(p.Items) != "[a b]" || p.Total != 5 || p.NextCursor == "" {
+		t.Fatalf("page 1: %+v", p)
+	}
+	p, _ = Paginate(items, id, p.NextCursor, 2)
+	p, _ = Paginate(items, id, p.NextCursor, 2)
+	if fmt.Sprint(p.Items) != "[e]" || p.NextCursor != "" {
+		t.Fatalf("last page: %+v", p)
+	}
+	if _, err := Paginate(items, id, "@@", 2); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad cursor: %v", err)
+	}
+	if ClampLimit(0) != DefaultLimit || ClampLimit(10_000) != MaxLimit {
+		t.Fatal("limits")
+	}
+}
+
+func TestFoldKeyJoinsToneMarkPlacements(t *testing.T) {
+	if FoldKey("Phường Thuỷ Biều") != FoldKey("phường  thủy biều") || FoldKey("Hoà") != FoldKey("hòa") {
+		t.Fatal("tone marks not folded")
+	}
+	if FoldKey("Hòa") == FoldKey("Hoa") {
+		t.Fatal("folded too much")
+	}
+}

@@ -1,0 +1,10 @@
+// Package templates carries the HTML templates and the static files (CSS,
+// JavaScript, icons, the web app manifest) inside the binary.
+package templates
+
+import "embed"
+
+// FS holds *.html and static/.
+//
+//go:embed *.html static
+var FS embed.FS
