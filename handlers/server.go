@@ -13,6 +13,7 @@ import (
 
 	"github.com/hue-cdt/cdt/auth"
 	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/ingest"
 )
 
 // Deps are the server's collaborators.
@@ -21,6 +22,9 @@ type Deps struct {
 	Registry domain.RegistryStore
 	Users    domain.UserStore
 	Auth     *auth.Service
+	Ingest   *ingest.Service
+	Live     *ingest.Live
+	Records  domain.AssistanceStore
 	// Ping answers whether the database is reachable (readiness).
 	Ping   func(context.Context) error
 	Logger *slog.Logger
@@ -97,6 +101,11 @@ func (s *Server) routes() {
 	authed.POST("/users", s.wrap(s.createUser))
 	authed.PATCH("/users/:username", s.wrap(s.updateUser))
 	authed.POST("/auth/password", s.wrap(s.changePassword))
+
+	authed.GET("/services", s.wrap(s.listServices))
+	authed.POST("/assistance", s.wrap(s.createAssistance))
+	authed.POST("/assistance/batch", s.wrap(s.createAssistanceBatch))
+	authed.GET("/assistance", s.wrap(s.listAssistance))
 }
 
 // today is the current calendar day in Asia/Ho_Chi_Minh.

@@ -41,6 +41,11 @@ type DB struct {
 	Registry *Registries
 	Users    *Users
 	Sessions *Sessions
+
+	Assistance *Assistance
+	Rollups    *Rollups
+	Processes  *Processes
+	Leases     *Leases
 }
 
 // Options tune a DB; the zero value is the production default.
@@ -80,6 +85,10 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	d.Registry = newRegistries(db, o.RegistryTTL, o.Now)
 	d.Users = &Users{coll: db.Collection(collUsers)}
 	d.Sessions = &Sessions{coll: db.Collection(collSessions), claims: db.Collection(collSessionClaims)}
+	d.Assistance = &Assistance{coll: db.Collection(collAssistance)}
+	d.Rollups = newRollups(db)
+	d.Processes = &Processes{coll: db.Collection(collProcesses), Assistance: d.Assistance}
+	d.Leases = &Leases{coll: db.Collection(collLeases), now: o.Now}
 	return d, nil
 }
 
@@ -120,10 +129,28 @@ var indexes = []index{
 // extraIndexes lets other files of the package add their indexes.
 var extraIndexes []index
 
+// readIndexes serve queries only: they are created on MongoDB, not on FerretDB
+// v1, which never reads by index and pays for every index on each insert.
+var readIndexes []index
+
+// FerretDB reports whether the database is FerretDB (buildInfo names it).
+func (d *DB) FerretDB(ctx context.Context) bool {
+	var info bson.M
+	if err := d.Database.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+		return false
+	}
+	_, ok := info["ferretdbVersion"]
+	return ok
+}
+
 // EnsureIndexes creates the indexes, one call each (FerretDB crashes on CreateMany
 // when several of them already exist).
 func (d *DB) EnsureIndexes(ctx context.Context) error {
-	for _, ix := range append(append([]index(nil), indexes...), extraIndexes...) {
+	all := append(append([]index(nil), indexes...), extraIndexes...)
+	if !d.FerretDB(ctx) {
+		all = append(all, readIndexes...)
+	}
+	for _, ix := range all {
 		m := mongo.IndexModel{Keys: ix.keys, Options: options.Index().SetName(ix.name).SetUnique(ix.unique)}
 		// Creating an index is idempotent. One cold start in many dozens saw the
 		// embedded database answer an internal error here; try again briefly.

@@ -15,7 +15,9 @@ import (
 	"github.com/hue-cdt/cdt/auth"
 	"github.com/hue-cdt/cdt/domain"
 	"github.com/hue-cdt/cdt/handlers"
+	"github.com/hue-cdt/cdt/ingest"
 	"github.com/hue-cdt/cdt/internal/embedded"
+	"github.com/hue-cdt/cdt/jobs"
 	"github.com/hue-cdt/cdt/refdata"
 	"github.com/hue-cdt/cdt/store"
 )
@@ -132,6 +134,15 @@ type App struct {
 	Units    *domain.UnitCatalog
 	Auth     *auth.Service
 	Server   *handlers.Server
+
+	Process      string // this server's ID among those sharing the database
+	Ingest       *ingest.Service
+	Live         *ingest.Live
+	Consolidator *jobs.Consolidator
+	Scheduler    *jobs.Scheduler
+
+	stopBackground context.CancelFunc
+	background     chan struct{}
 }
 
 // Open starts the database (the embedded one when no URI is configured),
@@ -170,6 +181,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	}
 	a.Server = handlers.New(handlers.Deps{
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Auth: a.Auth,
+		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance,
 		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies,
 	})
 	return a, nil
@@ -197,6 +209,19 @@ func (a *App) prepare(ctx context.Context) error {
 	}
 	a.Auth = &auth.Service{Users: st.Users, Sessions: st.Sessions, Registry: st.Registry, Secret: []byte(secret),
 		Now: a.Cfg.Now, Cost: a.Cfg.BcryptCost}
+	key := a.Cfg.HouseholdKey
+	if key == "" {
+		var err error
+		if key, err = st.Settings.GetOrCreateSetting(ctx, "household_key", auth.RandomSecret); err != nil {
+			return err
+		}
+	}
+	a.Process = newProcessID()
+	a.Ingest = &ingest.Service{Registry: st.Registry, Store: st.Assistance, Rollups: st.Rollups, Processes: st.Processes,
+		Key: []byte(key), Now: a.Cfg.Now, Logger: a.Log, Process: a.Process}
+	a.Live = &ingest.Live{Rollups: st.Rollups, Ingest: a.Ingest}
+	a.Consolidator = &jobs.Consolidator{Store: st.Rollups, Processes: st.Processes, Scanner: st.Assistance,
+		Now: a.Cfg.Now, Log: a.Log}
 	if err := a.ensureAdmin(ctx); err != nil {
 		return err
 	}
@@ -252,8 +277,57 @@ func (a *App) CreateUser(ctx context.Context, username, password string, role do
 		Role: role, UnitCode: unit, MemberID: member, Active: true, CreatedAt: now, UpdatedAt: now, CreatedBy: by})
 }
 
-// Close stops everything Open started.
+// Consolidate applies pending deltas under the consolidation lease.
+func (a *App) Consolidate(ctx context.Context) error {
+	return jobs.WithLease(ctx, a.Store.Leases, "consolidate", a.Process, time.Minute, func(ctx context.Context) error {
+		_, err := a.Consolidator.Run(ctx)
+		return err
+	})
+}
+
+// Start runs the background work of a server: the flushing of assistance
+// deltas and the scheduled jobs. Close stops it.
+func (a *App) Start(ctx context.Context) error {
+	if err := a.Ingest.Start(ctx); err != nil {
+		return err
+	}
+	sched, err := jobs.NewScheduler(a.Store.Leases, a.Process, a.Cfg.Now, a.Log)
+	if err != nil {
+		return err
+	}
+	if err := sched.Every("consolidate", 15*time.Second, func(ctx context.Context) error {
+		err := a.Consolidate(ctx)
+		if errors.Is(err, domain.ErrJobRunning) {
+			return nil
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	a.Scheduler = sched
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopBackground, a.background = cancel, make(chan struct{})
+	go func() {
+		defer close(a.background)
+		a.Ingest.Run(bctx)
+	}()
+	sched.Start(bctx)
+	return nil
+}
+
+// Close stops everything Open and Start started.
 func (a *App) Close(ctx context.Context) {
+	if a.Scheduler != nil {
+		if err := a.Scheduler.Stop(); err != nil {
+			a.Log.Warn("stopping the scheduler", "err", err)
+		}
+		a.Scheduler = nil
+	}
+	if a.stopBackground != nil {
+		a.stopBackground() // the ingest loop flushes a last time before it returns
+		<-a.background
+		a.stopBackground = nil
+	}
 	if a.Store != nil {
 		if err := a.Store.Close(ctx); err != nil {
 			a.Log.Warn("closing the database connection", "err", err)
@@ -262,4 +336,9 @@ func (a *App) Close(ctx context.Context) {
 	if a.Embedded != nil {
 		a.Embedded.Stop()
 	}
+}
+
+func newProcessID() string {
+	s, _ := auth.RandomSecret()
+	return "p" + strings.NewReplacer("-", "", "_", "").Replace(s)[:10]
 }

@@ -1,0 +1,332 @@
+// Package jobs holds cdt's background work as plain Run(ctx) units: the
+// consolidation of assistance deltas into rollups, the coverage job, and the
+// scheduler that runs them once across servers.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hue-cdt/cdt/domain"
+)
+
+// Consolidator applies pending deltas to the rollups, household sets and
+// recent lists. Run it under a lease: it must be the state's only writer.
+type Consolidator struct {
+	Store     domain.RollupStore
+	Processes domain.ProcessStore
+	Scanner   domain.RecordScanner
+	Now       func() time.Time
+	Log       *slog.Logger
+	// DeadAfter is how long without a heartbeat makes a server dead (default 5 min).
+	DeadAfter time.Duration
+
+	mu         sync.Mutex
+	version    int64 // state version the cache below reflects
+	rollups    map[string]*domain.Rollup
+	households map[string]*domain.HouseholdSet
+}
+
+// Stats says what one consolidation did.
+type Stats struct {
+	Deltas, Records, Recovered int
+}
+
+// Run consolidates every pending delta.
+func (j *Consolidator) Run(ctx context.Context) (Stats, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var st Stats
+	n, err := j.recover(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.Recovered = n
+	for {
+		deltas, err := j.Store.PendingDeltas(ctx, 200)
+		if err != nil {
+			return st, err
+		}
+		if len(deltas) == 0 {
+			return st, nil
+		}
+		if err := j.apply(ctx, deltas); err != nil {
+			j.rollups = nil // the cache may hold half-applied deltas: reload next time
+			return st, err
+		}
+		st.Deltas += len(deltas)
+		for _, d := range deltas {
+			st.Records += len(d.Records)
+		}
+	}
+}
+
+// load refreshes the cached state unless this consolidator wrote it last.
+func (j *Consolidator) load(ctx context.Context) error {
+	st, err := j.Store.State(ctx)
+	if err != nil {
+		return err
+	}
+	v := st.Version
+	if j.rollups != nil && v == j.version {
+		return nil
+	}
+	if j.rollups, err = j.Store.Rollups(ctx); err != nil {
+		return err
+	}
+	if j.households, err = j.Store.HouseholdSets(ctx); err != nil {
+		return err
+	}
+	j.version = v
+	return nil
+}
+
+func (j *Consolidator) apply(ctx context.Context, deltas []domain.Delta) error {
+	if err := j.load(ctx); err != nil {
+		return err
+	}
+	touched := map[string]bool{}
+	recent := map[string][]domain.Record{}
+	for _, d := range deltas {
+		communes := map[string]bool{}
+		for _, rec := range d.Records {
+			communes[rec.CommuneCode] = true
+		}
+		for c := range communes {
+			r := j.rollups[c]
+			if r == nil {
+				r = domain.NewRollup(c)
+				j.rollups[c] = r
+			}
+			h := j.households[c]
+			if h == nil {
+				h = domain.NewHouseholdSet(c)
+				j.households[c] = h
+			}
+			if r.Apply(d) {
+				touched[c] = true
+			}
+			if h.Apply(d) {
+				touched[c] = true
+			}
+		}
+		for _, rec := range d.Records {
+			for k := range domain.RecentKeys(rec) {
+				recent[k] = append(recent[k], rec)
+			}
+		}
+	}
+	today := domain.DateOf(j.Now())
+	for c := range touched {
+		r, h := j.rollups[c], j.households[c]
+		r.Trim(today)
+		r.Version++
+		h.Version++
+		if err := j.Store.SaveRollup(ctx, r); err != nil {
+			return err
+		}
+		if err := j.Store.SaveHouseholdSet(ctx, h); err != nil {
+			return err
+		}
+	}
+	keys, err := j.saveRecent(ctx, recent)
+	if err != nil {
+		return err
+	}
+	change := domain.StateChange{Version: j.version + 1, Recent: keys}
+	for c := range touched {
+		change.Communes = append(change.Communes, c)
+	}
+	sort.Strings(change.Communes)
+	if err := j.Store.SaveState(ctx, change); err != nil {
+		return err
+	}
+	j.version++
+	ids := make([]string, len(deltas))
+	for i, d := range deltas {
+		ids[i] = d.ID
+	}
+	return j.Store.DeleteDeltas(ctx, ids)
+}
+
+func (j *Consolidator) saveRecent(ctx context.Context, recent map[string][]domain.Record) ([]string, error) {
+	keys := make([]string, 0, len(recent))
+	for k := range recent {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		r, err := j.Store.Recent(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		r.Add(recent[k], domain.RecentKeys(recent[k][0])[k])
+		if err := j.Store.SaveRecent(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// recover rebuilds the deltas that dead servers stored records for but never
+// flushed, from the records themselves (which name their delta).
+func (j *Consolidator) recover(ctx context.Context) (int, error) {
+	if j.Processes == nil {
+		return 0, nil
+	}
+	procs, err := j.Processes.Processes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	dead := j.DeadAfter
+	if dead == 0 {
+		dead = 5 * time.Minute
+	}
+	n := 0
+	for _, p := range procs {
+		if p.Stopped || p.Recovered || j.Now().Sub(p.Heartbeat) < dead {
+			continue
+		}
+		recs, err := j.Processes.RecordsOfDeltasAfter(ctx, p.ID, p.Flushed)
+		if err != nil {
+			return n, err
+		}
+		byDelta := map[string][]domain.Record{}
+		for _, r := range recs {
+			byDelta[r.Delta] = append(byDelta[r.Delta], r)
+		}
+		for id, rs := range byDelta {
+			proc, seq, ok := domain.ParseDeltaID(id)
+			if !ok || proc != p.ID {
+				continue
+			}
+			err := j.Store.InsertDelta(ctx, domain.Delta{ID: id, Process: proc, Seq: seq, At: j.Now(), Records: rs})
+			if err != nil && !errors.Is(err, domain.ErrConflict) {
+				return n, err
+			}
+			n += len(rs)
+		}
+		p.Recovered = true
+		if err := j.Processes.SaveProcess(ctx, p); err != nil {
+			return n, err
+		}
+		j.Log.Warn("rebuilt the unflushed deltas of a dead server", "process", p.ID, "host", p.Host,
+			"last_heartbeat", p.Heartbeat, "records", len(recs))
+	}
+	return n, nil
+}
+
+// Rebuild recomputes the whole state from one scan of the records. It first
+// consolidates what is pending; then it counts exactly the records whose delta
+// is consolidated (seq at or below the watermark of their process), so records
+// arriving meanwhile are neither lost nor counted twice: their deltas come later.
+func (j *Consolidator) Rebuild(ctx context.Context) (int, error) {
+	if _, err := j.Run(ctx); err != nil {
+		return 0, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.load(ctx); err != nil {
+		return 0, err
+	}
+	mark := map[string]int64{}
+	for _, r := range j.rollups {
+		for p, s := range r.Seen {
+			mark[p] = max(mark[p], s)
+		}
+	}
+	rollups := map[string]*domain.Rollup{}
+	households := map[string]*domain.HouseholdSet{}
+	recent := newTopN()
+	n := 0
+	err := j.Scanner.ScanRecords(ctx, func(rec domain.Record) error {
+		p, seq, ok := domain.ParseDeltaID(rec.Delta)
+		if !ok || seq > mark[p] {
+			return nil
+		}
+		c := rec.CommuneCode
+		if rollups[c] == nil {
+			rollups[c], households[c] = domain.NewRollup(c), domain.NewHouseholdSet(c)
+		}
+		rollups[c].Count(rec)
+		households[c].Add(rec)
+		for k, n := range domain.RecentKeys(rec) {
+			recent.add(k, rec, n)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("jobs: rebuild: %w", err)
+	}
+	if err := j.Store.ClearState(ctx); err != nil {
+		return n, err
+	}
+	today := domain.DateOf(j.Now())
+	for c, r := range rollups {
+		r.Seen, households[c].Seen = copyMark(mark), copyMark(mark)
+		r.Trim(today)
+		r.Version, households[c].Version = j.version+1, j.version+1
+		if err := j.Store.SaveRollup(ctx, r); err != nil {
+			return n, err
+		}
+		if err := j.Store.SaveHouseholdSet(ctx, households[c]); err != nil {
+			return n, err
+		}
+	}
+	for k, recs := range recent.lists {
+		if err := j.Store.SaveRecent(ctx, &domain.Recent{Key: k, Records: recs}); err != nil {
+			return n, err
+		}
+	}
+	if err := j.Store.SaveState(ctx, domain.StateChange{Version: j.version + 1, All: true}); err != nil {
+		return n, err
+	}
+	j.rollups, j.households, j.version = rollups, households, j.version+1
+	return n, nil
+}
+
+func copyMark(m map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// topN keeps the newest records per key.
+type topN struct{ lists map[string][]domain.Record }
+
+func newTopN() *topN { return &topN{lists: map[string][]domain.Record{}} }
+
+func (t *topN) add(key string, rec domain.Record, n int) {
+	l := t.lists[key]
+	k := rec.SortKey()
+	if len(l) == n && k <= l[n-1].SortKey() {
+		return
+	}
+	rec.Household = ""
+	i := sort.Search(len(l), func(i int) bool { return l[i].SortKey() < k })
+	l = append(l, domain.Record{})
+	copy(l[i+1:], l[i:])
+	l[i] = rec
+	if len(l) > n {
+		l = l[:n]
+	}
+	t.lists[key] = l
+}
+
+// State returns the consolidated rollups and household sets (cached).
+func (j *Consolidator) State(ctx context.Context) (map[string]*domain.Rollup, map[string]*domain.HouseholdSet, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.load(ctx); err != nil {
+		return nil, nil, err
+	}
+	return j.rollups, j.households, nil
+}
