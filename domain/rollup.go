@@ -323,6 +323,8 @@ type RollupStore interface {
 	SaveHouseholdSet(ctx context.Context, h *HouseholdSet) error
 	Recent(ctx context.Context, key string) (*Recent, error) // empty list if none
 	SaveRecent(ctx context.Context, r *Recent) error
+	// InsertRecents writes many lists that do not exist yet (after ClearState).
+	InsertRecents(ctx context.Context, rs []*Recent) error
 	ClearState(ctx context.Context) error
 	// State says what the last consolidation changed; readers cache by it.
 	State(ctx context.Context) (StateChange, error)

@@ -127,8 +127,12 @@ func fieldLabel(loc *i18n.Localizer, field string) string {
 }
 
 // apiLang is the language of an API answer: Vietnamese when Accept-Language
-// asks for it, English otherwise.
+// asks for it, English otherwise. The pages' own JSON calls (/app/api/…)
+// answer in the page language.
 func apiLang(c *gin.Context) string {
+	if strings.HasPrefix(c.Request.URL.Path, "/app/api/") {
+		return pageLang(c)
+	}
 	return i18n.FromAcceptLanguage(c.GetHeader("Accept-Language"))
 }
 

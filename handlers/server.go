@@ -7,9 +7,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/klauspost/compress/gzhttp"
 
 	"github.com/hue-cdt/cdt/auth"
 	"github.com/hue-cdt/cdt/domain"
@@ -38,9 +40,11 @@ type Deps struct {
 
 // Server holds the routes.
 type Server struct {
-	d       Deps
-	engine  *gin.Engine
-	limiter *limiters
+	d        Deps
+	engine   *gin.Engine
+	limiter  *limiters
+	gzipOnce sync.Once
+	gzipped  http.Handler
 }
 
 // New builds the server and its routes.
@@ -63,11 +67,22 @@ func New(d Deps) *Server {
 	s.engine.NoMethod(s.wrap(func(c *gin.Context) error { return errMethod }))
 	s.routes()
 	s.pageRoutes()
+	s.appRoutes()
 	return s
 }
 
-// Handler is the http.Handler of the server.
-func (s *Server) Handler() http.Handler { return s.engine }
+// Handler is the http.Handler of the server, compressing text answers for the
+// slow connections of the hills.
+func (s *Server) Handler() http.Handler {
+	s.gzipOnce.Do(func() {
+		wrap, err := gzhttp.NewWrapper(gzhttp.MinSize(1024))
+		if err != nil {
+			panic(err)
+		}
+		s.gzipped = wrap(s.engine)
+	})
+	return s.gzipped
+}
 
 func (s *Server) routes() {
 	e := s.engine

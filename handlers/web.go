@@ -115,7 +115,7 @@ func (v *views) load() error {
 		}
 		v.sets = map[string]*template.Template{}
 		for _, name := range append(append([]string(nil), pageFiles...), extraPages...) {
-			t, err := template.New(name).Funcs(funcs).ParseFS(templates.FS, "base.html", name)
+			t, err := template.New(name).Funcs(funcs).ParseFS(templates.FS, "base.html", "partials.html", name)
 			if err != nil {
 				v.err = fmt.Errorf("template %s: %w", name, err)
 				return

@@ -225,7 +225,16 @@ func (j *Consolidator) recover(ctx context.Context) (int, error) {
 // consolidates what is pending; then it counts exactly the records whose delta
 // is consolidated (seq at or below the watermark of their process), so records
 // arriving meanwhile are neither lost nor counted twice: their deltas come later.
-func (j *Consolidator) Rebuild(ctx context.Context) (int, error) {
+//
+// also adds processes to the watermark: records written in bulk by a seeder
+// carry a delta that was never stored (DeltaID(process, 1)).
+func (j *Consolidator) Rebuild(ctx context.Context, also map[string]int64) (int, error) {
+	return j.RebuildFrom(ctx, also, j.Scanner.ScanRecords)
+}
+
+// RebuildFrom is Rebuild with another source of records than a scan of the
+// collection: a seeder passes the records it generates and stores.
+func (j *Consolidator) RebuildFrom(ctx context.Context, also map[string]int64, source func(context.Context, func(domain.Record) error) error) (int, error) {
 	if _, err := j.Run(ctx); err != nil {
 		return 0, err
 	}
@@ -240,11 +249,14 @@ func (j *Consolidator) Rebuild(ctx context.Context) (int, error) {
 			mark[p] = max(mark[p], s)
 		}
 	}
+	for p, s := range also {
+		mark[p] = max(mark[p], s)
+	}
 	rollups := map[string]*domain.Rollup{}
 	households := map[string]*domain.HouseholdSet{}
 	recent := newTopN()
 	n := 0
-	err := j.Scanner.ScanRecords(ctx, func(rec domain.Record) error {
+	err := source(ctx, func(rec domain.Record) error {
 		p, seq, ok := domain.ParseDeltaID(rec.Delta)
 		if !ok || seq > mark[p] {
 			return nil
@@ -279,10 +291,12 @@ func (j *Consolidator) Rebuild(ctx context.Context) (int, error) {
 			return n, err
 		}
 	}
+	lists := make([]*domain.Recent, 0, len(recent.lists))
 	for k, recs := range recent.lists {
-		if err := j.Store.SaveRecent(ctx, &domain.Recent{Key: k, Records: recs}); err != nil {
-			return n, err
-		}
+		lists = append(lists, &domain.Recent{Key: k, Records: recs})
+	}
+	if err := j.Store.InsertRecents(ctx, lists); err != nil {
+		return n, err
 	}
 	if err := j.Store.SaveState(ctx, domain.StateChange{Version: j.version + 1, All: true}); err != nil {
 		return n, err

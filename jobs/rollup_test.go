@@ -236,7 +236,7 @@ func TestRebuildEqualsIncrementalEvenWithRecordsArriving(t *testing.T) {
 	// Records stored but not flushed when the rebuild starts belong to a later
 	// delta: the rebuild must leave them to it, so they count once.
 	w.logRandom(t, svc, r, 30)
-	n, err := j.Rebuild(ctx)
+	n, err := j.Rebuild(ctx, nil)
 	if err != nil || n != 200 {
 		t.Fatalf("rebuild counted %d (%v), want 200", n, err)
 	}

@@ -32,15 +32,15 @@ type Assistance struct{ coll *mongo.Collection }
 
 type recordDoc struct {
 	ID         string    `bson:"_id"`
-	ClientID   string    `bson:"client_id"`
+	ClientID   string    `bson:"client_id,omitempty"`
 	MemberID   string    `bson:"member_id"`
 	TeamID     string    `bson:"team_id"`
 	Commune    string    `bson:"commune_code"`
 	Village    string    `bson:"village_code"`
 	Service    string    `bson:"service"`
-	Household  string    `bson:"household"`
+	Household  string    `bson:"household,omitempty"`
 	OccurredAt time.Time `bson:"occurred_at"`
-	Day        string    `bson:"day"`
+	Day        string    `bson:"day,omitempty"`
 	RecordedAt time.Time `bson:"recorded_at"`
 	Outcome    string    `bson:"outcome"`
 	Gender     string    `bson:"citizen_gender,omitempty"`
@@ -48,7 +48,7 @@ type recordDoc struct {
 	Place      string    `bson:"place,omitempty"`
 	Note       string    `bson:"note,omitempty"`
 	By         string    `bson:"by,omitempty"`
-	Delta      string    `bson:"delta"`
+	Delta      string    `bson:"delta,omitempty"`
 	Skew       int64     `bson:"device_skew,omitempty"`
 }
 

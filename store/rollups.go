@@ -2,10 +2,15 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -89,56 +94,25 @@ func (s *Rollups) DeleteDeltas(ctx context.Context, ids []string) error {
 	return nil
 }
 
-type dayDoc struct {
-	N         int            `bson:"n"`
-	Services  map[string]int `bson:"s,omitempty"`
-	Outcomes  map[string]int `bson:"o,omitempty"`
-	Genders   map[string]int `bson:"g,omitempty"`
-	AgeGroups map[string]int `bson:"a,omitempty"`
-	Places    map[string]int `bson:"p,omitempty"`
-}
-
-type activityDoc struct {
-	Last string         `bson:"last"`
-	N    int            `bson:"n"`
-	Days map[string]int `bson:"d,omitempty"`
-}
-
+// rollupDoc is a commune's rollup. Its per-day, per-member and per-team
+// counts are kept as one JSON string (Counts): only the consolidator reads or
+// writes them, and FerretDB stores a type schema with every nested value, which
+// made a large ward's rollup take 80 ms to write as sub-documents.
 type rollupDoc struct {
-	ID       string                 `bson:"_id"`
-	Version  int64                  `bson:"version"`
-	Seen     map[string]int64       `bson:"seen"`
-	Total    int                    `bson:"total"`
-	Before   int                    `bson:"before"`
-	Late     int                    `bson:"late"`
-	Days     map[string]dayDoc      `bson:"days"`
-	Members  map[string]activityDoc `bson:"members"`
-	Teams    map[string]activityDoc `bson:"teams"`
-	Villages map[string]int         `bson:"villages"`
+	ID       string           `bson:"_id"`
+	Version  int64            `bson:"version"`
+	Seen     map[string]int64 `bson:"seen"`
+	Total    int              `bson:"total"`
+	Before   int              `bson:"before"`
+	Late     int              `bson:"late"`
+	Villages map[string]int   `bson:"villages"`
+	Counts   string           `bson:"counts"`
 }
 
-func toActivityDocs(m map[string]*domain.Activity) map[string]activityDoc {
-	out := make(map[string]activityDoc, len(m))
-	for id, a := range m {
-		d := activityDoc{Last: string(a.Last), N: a.N, Days: make(map[string]int, len(a.Days))}
-		for day, n := range a.Days {
-			d.Days[string(day)] = n
-		}
-		out[id] = d
-	}
-	return out
-}
-
-func fromActivityDocs(m map[string]activityDoc) map[string]*domain.Activity {
-	out := make(map[string]*domain.Activity, len(m))
-	for id, d := range m {
-		a := &domain.Activity{Last: domain.Date(d.Last), N: d.N, Days: make(map[domain.Date]int, len(d.Days))}
-		for day, n := range d.Days {
-			a.Days[domain.Date(day)] = n
-		}
-		out[id] = a
-	}
-	return out
+type rollupCounts struct {
+	Days    map[domain.Date]*domain.DayCount `json:"days"`
+	Members map[string]*domain.Activity      `json:"members"`
+	Teams   map[string]*domain.Activity      `json:"teams"`
 }
 
 // Rollups returns every commune's rollup.
@@ -151,7 +125,7 @@ func (s *Rollups) Rollups(ctx context.Context) (map[string]*domain.Rollup, error
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, wrap("rollups", err)
 	}
-	return rollupsFrom(docs), nil
+	return rollupsFrom(docs)
 }
 
 // RollupsOf reads the rollups of communes one by one: an _id filter is the
@@ -169,28 +143,49 @@ func (s *Rollups) RollupsOf(ctx context.Context, communes []string) (map[string]
 		}
 		docs = append(docs, d)
 	}
-	return rollupsFrom(docs), nil
+	return rollupsFrom(docs)
 }
 
-func rollupsFrom(docs []rollupDoc) map[string]*domain.Rollup {
+func rollupsFrom(docs []rollupDoc) (map[string]*domain.Rollup, error) {
 	out := make(map[string]*domain.Rollup, len(docs))
 	for _, d := range docs {
-		r := &domain.Rollup{Commune: d.ID, Version: d.Version, Seen: d.Seen, Total: d.Total, Before: d.Before,
-			Late: d.Late, Days: make(map[domain.Date]*domain.DayCount, len(d.Days)), Members: fromActivityDocs(d.Members),
-			Teams: fromActivityDocs(d.Teams), Villages: d.Villages}
-		if r.Seen == nil {
-			r.Seen = map[string]int64{}
+		var c rollupCounts
+		if d.Counts != "" {
+			if err := json.Unmarshal([]byte(d.Counts), &c); err != nil {
+				return nil, fmt.Errorf("store: rollup %s: %w", d.ID, err)
+			}
 		}
-		if r.Villages == nil {
-			r.Villages = map[string]int{}
+		r := domain.NewRollup(d.ID)
+		r.Version, r.Total, r.Before, r.Late = d.Version, d.Total, d.Before, d.Late
+		if d.Seen != nil {
+			r.Seen = d.Seen
 		}
-		for day, dd := range d.Days {
-			r.Days[domain.Date(day)] = &domain.DayCount{N: dd.N, Services: nz(dd.Services), Outcomes: nz(dd.Outcomes),
-				Genders: nz(dd.Genders), AgeGroups: nz(dd.AgeGroups), Places: nz(dd.Places)}
+		if d.Villages != nil {
+			r.Villages = d.Villages
+		}
+		if c.Days != nil {
+			r.Days = c.Days
+		}
+		if c.Members != nil {
+			r.Members = c.Members
+		}
+		if c.Teams != nil {
+			r.Teams = c.Teams
+		}
+		for _, dc := range r.Days {
+			dc.Services, dc.Outcomes, dc.Genders = nz(dc.Services), nz(dc.Outcomes), nz(dc.Genders)
+			dc.AgeGroups, dc.Places = nz(dc.AgeGroups), nz(dc.Places)
+		}
+		for _, m := range []map[string]*domain.Activity{r.Members, r.Teams} {
+			for _, a := range m {
+				if a.Days == nil {
+					a.Days = map[domain.Date]int{}
+				}
+			}
 		}
 		out[d.ID] = r
 	}
-	return out
+	return out, nil
 }
 
 func nz(m map[string]int) map[string]int {
@@ -202,27 +197,31 @@ func nz(m map[string]int) map[string]int {
 
 // SaveRollup writes a commune's rollup (the consolidator is its only writer).
 func (s *Rollups) SaveRollup(ctx context.Context, r *domain.Rollup) error {
-	d := rollupDoc{ID: r.Commune, Version: r.Version, Seen: r.Seen, Total: r.Total, Before: r.Before,
-		Late: r.Late, Days: make(map[string]dayDoc, len(r.Days)), Members: toActivityDocs(r.Members),
-		Teams: toActivityDocs(r.Teams), Villages: r.Villages}
-	for day, dc := range r.Days {
-		d.Days[string(day)] = dayDoc{N: dc.N, Services: dc.Services, Outcomes: dc.Outcomes, Genders: dc.Genders,
-			AgeGroups: dc.AgeGroups, Places: dc.Places}
+	counts, err := json.Marshal(rollupCounts{Days: r.Days, Members: r.Members, Teams: r.Teams})
+	if err != nil {
+		return fmt.Errorf("store: rollup %s: %w", r.Commune, err)
 	}
-	_, err := s.rollups.ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.Commune}}, d, upsert())
+	d := rollupDoc{ID: r.Commune, Version: r.Version, Seen: r.Seen, Total: r.Total, Before: r.Before, Late: r.Late,
+		Villages: r.Villages, Counts: string(counts)}
+	_, err = s.rollups.ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.Commune}}, d, upsert())
 	return wrap("save rollup", err)
 }
 
-// householdDoc keeps first contacts as parallel arrays: a map with 20,000
-// hashed keys would make a slow and large document on both backends.
+// householdDoc keeps the first contacts of a commune as one binary value:
+// per household its 16-byte hash, its first day (days since 2000-01-01, 2
+// bytes) and its village (2-byte index into Villages). A map or arrays of
+// 20,000 entries made a slow document on both backends.
 type householdDoc struct {
 	ID       string           `bson:"_id"`
 	Version  int64            `bson:"version"`
 	Seen     map[string]int64 `bson:"seen"`
-	Hashes   []string         `bson:"h"`
-	Days     []string         `bson:"d"`
-	Villages []string         `bson:"v"`
+	Villages []string         `bson:"villages"`
+	Entries  []byte           `bson:"entries"`
 }
+
+const householdEntry = 20
+
+var epoch2000 = domain.Date("2000-01-01")
 
 // HouseholdSets returns every commune's set of reached households.
 func (s *Rollups) HouseholdSets(ctx context.Context) (map[string]*domain.HouseholdSet, error) {
@@ -237,14 +236,19 @@ func (s *Rollups) HouseholdSets(ctx context.Context) (map[string]*domain.Househo
 			return nil, wrap("household sets", err)
 		}
 		h := &domain.HouseholdSet{Commune: d.ID, Version: d.Version, Seen: d.Seen,
-			First: make(map[string]domain.FirstContact, len(d.Hashes))}
+			First: make(map[string]domain.FirstContact, len(d.Entries)/householdEntry)}
 		if h.Seen == nil {
 			h.Seen = map[string]int64{}
 		}
-		for i, hash := range d.Hashes {
-			if i < len(d.Days) && i < len(d.Villages) {
-				h.First[hash] = domain.FirstContact{Day: domain.Date(d.Days[i]), Village: d.Villages[i]}
+		for i := 0; i+householdEntry <= len(d.Entries); i += householdEntry {
+			e := d.Entries[i : i+householdEntry]
+			day := epoch2000.AddDays(int(binary.BigEndian.Uint16(e[16:18])))
+			v := int(binary.BigEndian.Uint16(e[18:20]))
+			village := ""
+			if v < len(d.Villages) {
+				village = d.Villages[v]
 			}
+			h.First[base64.RawURLEncoding.EncodeToString(e[:16])] = domain.FirstContact{Day: day, Village: village}
 		}
 		out[d.ID] = h
 	}
@@ -253,24 +257,64 @@ func (s *Rollups) HouseholdSets(ctx context.Context) (map[string]*domain.Househo
 
 // SaveHouseholdSet writes a commune's household set.
 func (s *Rollups) SaveHouseholdSet(ctx context.Context, h *domain.HouseholdSet) error {
-	d := householdDoc{ID: h.Commune, Version: h.Version, Seen: h.Seen,
-		Hashes: make([]string, 0, len(h.First)), Days: make([]string, 0, len(h.First)), Villages: make([]string, 0, len(h.First))}
+	d := householdDoc{ID: h.Commune, Version: h.Version, Seen: h.Seen, Entries: make([]byte, 0, len(h.First)*householdEntry)}
+	villages := map[string]int{}
 	keys := make([]string, 0, len(h.First))
 	for k := range h.First {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var e [householdEntry]byte
 	for _, k := range keys {
 		f := h.First[k]
-		d.Hashes, d.Days, d.Villages = append(d.Hashes, k), append(d.Days, string(f.Day)), append(d.Villages, f.Village)
+		raw, err := base64.RawURLEncoding.DecodeString(k)
+		if err != nil || len(raw) != 16 {
+			return fmt.Errorf("store: household hash %q is not a 16-byte base64url value", k)
+		}
+		v, ok := villages[f.Village]
+		if !ok {
+			v = len(d.Villages)
+			villages[f.Village] = v
+			d.Villages = append(d.Villages, f.Village)
+		}
+		copy(e[:16], raw)
+		binary.BigEndian.PutUint16(e[16:18], uint16(domain.DaysBetween(epoch2000, f.Day)))
+		binary.BigEndian.PutUint16(e[18:20], uint16(v))
+		d.Entries = append(d.Entries, e[:]...)
 	}
 	_, err := s.households.ReplaceOne(ctx, bson.D{{Key: "_id", Value: h.Commune}}, d, upsert())
 	return wrap("save household set", err)
 }
 
+// recentDoc keeps a list's records as one string each, fields separated by
+// U+001F (which CleanText never lets into a note): one value per record is far
+// cheaper for FerretDB to write than a sub-document.
 type recentDoc struct {
-	ID      string      `bson:"_id"`
-	Records []recordDoc `bson:"records"`
+	ID      string   `bson:"_id"`
+	Records []string `bson:"r"`
+}
+
+const sep = "\x1f"
+
+func encodeRecent(r domain.Record) string {
+	return strings.Join([]string{r.ID, r.TeamID, r.CommuneCode, r.VillageCode, r.Service, r.Outcome,
+		strconv.FormatInt(r.OccurredAt.UnixMilli(), 36), strconv.FormatInt(r.RecordedAt.UnixMilli(), 36),
+		r.Gender, r.AgeGroup, r.Place, r.Note}, sep)
+}
+
+func decodeRecent(s string) domain.Record {
+	f := strings.Split(s, sep)
+	if len(f) < 12 {
+		return domain.Record{}
+	}
+	at, _ := strconv.ParseInt(f[6], 36, 64)
+	rec, _ := strconv.ParseInt(f[7], 36, 64)
+	r := domain.Record{ID: f[0], TeamID: f[1], CommuneCode: f[2], VillageCode: f[3], Service: f[4], Outcome: f[5],
+		OccurredAt: time.UnixMilli(at).UTC(), RecordedAt: time.UnixMilli(rec).UTC(), Gender: f[8], AgeGroup: f[9],
+		Place: f[10], Note: strings.Join(f[11:], " ")}
+	r.MemberID, r.ClientID, _ = strings.Cut(r.ID, ":")
+	r.Day = domain.DateOf(r.OccurredAt)
+	return r
 }
 
 // RecentShards is how many collections hold the recent lists. Every read on
@@ -296,20 +340,40 @@ func (s *Rollups) Recent(ctx context.Context, key string) (*domain.Recent, error
 	}
 	r := &domain.Recent{Key: key, Records: make([]domain.Record, len(d.Records))}
 	for i, rd := range d.Records {
-		r.Records[i] = rd.toDomain()
+		r.Records[i] = decodeRecent(rd)
 	}
 	return r, nil
 }
 
 // SaveRecent writes a recent list. Household hashes are not kept in it.
 func (s *Rollups) SaveRecent(ctx context.Context, r *domain.Recent) error {
-	d := recentDoc{ID: r.Key, Records: make([]recordDoc, len(r.Records))}
+	d := recentDoc{ID: r.Key, Records: make([]string, len(r.Records))}
 	for i, rec := range r.Records {
-		rec.Household = ""
-		d.Records[i] = toRecordDoc(rec)
+		d.Records[i] = encodeRecent(rec)
 	}
 	_, err := s.recentColl(r.Key).ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.Key}}, d, upsert())
 	return wrap("save recent", err)
+}
+
+// InsertRecents writes lists in bulk, one InsertMany per shard.
+func (s *Rollups) InsertRecents(ctx context.Context, rs []*domain.Recent) error {
+	byShard := map[*mongo.Collection][]any{}
+	for _, r := range rs {
+		d := recentDoc{ID: r.Key, Records: make([]string, len(r.Records))}
+		for i, rec := range r.Records {
+			d.Records[i] = encodeRecent(rec)
+		}
+		c := s.recentColl(r.Key)
+		byShard[c] = append(byShard[c], d)
+	}
+	for c, docs := range byShard {
+		for i := 0; i < len(docs); i += 500 {
+			if _, err := c.InsertMany(ctx, docs[i:min(i+500, len(docs))]); err != nil {
+				return wrap("insert recent lists", err)
+			}
+		}
+	}
+	return nil
 }
 
 type stateDoc struct {

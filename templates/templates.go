@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds *.html and static/.
 //
-//go:embed *.html static
+//go:embed *.html static sw.js.tmpl
 var FS embed.FS

@@ -20,7 +20,38 @@ const (
 	DemoCommuneCode   = "19753" // Phường Phú Xuân
 	demoSeed          = 20251
 	demoLoadedSetting = "demo_loaded"
+	// DemoRecords is the number of assistance records of the demo, over 90 days.
+	DemoRecords = 40_000
 )
+
+// SeedRecords writes generated records in bulk and rebuilds the rollups from
+// them. It returns the number of records in the rollups.
+func (a *App) SeedRecords(ctx context.Context, regs []*domain.CommuneRegistry, o seed.RecordOptions) (int, error) {
+	if o.Process == "" {
+		o.Process = "seed" + newProcessID()
+	}
+	o.Hash = a.Ingest.Hash
+	// The generator feeds both the database and the rebuild of the rollups,
+	// so the records are not read back.
+	source := func(ctx context.Context, count func(domain.Record) error) error {
+		return seed.Records(regs, o, func(batch []domain.Record) error {
+			res, err := a.Store.Assistance.InsertRecords(ctx, batch)
+			if err != nil {
+				return err
+			}
+			for i, r := range res {
+				if r.Err != nil {
+					return r.Err
+				}
+				if err := count(batch[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return a.Consolidator.RebuildFrom(ctx, map[string]int64{o.Process: 1}, source)
+}
 
 // loadDemo loads the demo data set once, on the first start with CDT_DEMO=true.
 func (a *App) loadDemo(ctx context.Context) error {
@@ -65,9 +96,13 @@ func (a *App) loadDemo(ctx context.Context) error {
 			return fmt.Errorf("demo: login %s: %w", l.name, err)
 		}
 	}
+	n, err := a.SeedRecords(ctx, regs, seed.RecordOptions{N: DemoRecords, Days: 90, End: a.Cfg.Now(), Seed: demoSeed})
+	if err != nil {
+		return fmt.Errorf("demo: records: %w", err)
+	}
 	if err := a.Store.Settings.Set(ctx, demoLoadedSetting, a.Cfg.Now().UTC().Format(time.RFC3339)); err != nil {
 		return err
 	}
-	a.Log.Info("demo data loaded", "communes", len(regs), "ms", time.Since(start).Milliseconds())
+	a.Log.Info("demo data loaded", "communes", len(regs), "records", n, "ms", time.Since(start).Milliseconds())
 	return nil
 }

@@ -52,6 +52,10 @@ type Env struct {
 	srv   *httptest.Server
 }
 
+// RealClock makes the stack use the real time (browser tests: the browser's
+// clock is real).
+func RealClock(c *app.Config) { c.Now = time.Now }
+
 // Start is 2026-11-21 09:00 in Huế.
 var Start = time.Date(2026, 11, 21, 2, 0, 0, 0, time.UTC)
 
