@@ -15,15 +15,8 @@ import (
 	"github.com/hue-cdt/cdt/ingest"
 )
 
-// Per-member limits of the assistance endpoints (API.md asks for at least 20
-// requests a second).
-const (
-	assistRate  = 50
-	assistBurst = 100
-)
-
 func (s *Server) allowAssist(c *gin.Context) error {
-	if !s.limiter.allow("assist:"+caller(c).Username, rate.Limit(assistRate), assistBurst) {
+	if !s.limiter.allow("assist:"+caller(c).Username, rate.Limit(s.d.AssistRate), 2*s.d.AssistRate) {
 		return domain.ErrRateLimited
 	}
 	return nil

@@ -3,8 +3,14 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -152,4 +158,92 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+// countingHandler counts the bytes a handler writes: the transfer size.
+type countingHandler struct {
+	h     http.Handler
+	mu    sync.Mutex
+	bytes int
+	paths []string
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	c *countingHandler
+}
+
+func (w countingWriter) Write(p []byte) (int, error) {
+	w.c.mu.Lock()
+	w.c.bytes += len(p)
+	w.c.mu.Unlock()
+	return w.ResponseWriter.Write(p)
+}
+
+func (w countingWriter) WriteHeader(code int) {
+	n := len("HTTP/1.1 200 OK\r\n\r\n")
+	for k, vs := range w.Header() {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	w.c.mu.Lock()
+	w.c.bytes += n
+	w.c.mu.Unlock()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (c *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	c.paths = append(c.paths, r.URL.Path)
+	c.mu.Unlock()
+	c.h.ServeHTTP(countingWriter{w, c}, r)
+}
+
+func (c *countingHandler) reset() (int, []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, p := c.bytes, c.paths
+	c.bytes, c.paths = 0, nil
+	return n, p
+}
+
+// TestLogPageTransferSize measures what the log page costs a phone on its first
+// visit (empty cache: page, styles, script, and the service worker's copy of
+// the app shell) and on a repeat visit, and keeps both within a budget.
+func TestLogPageTransferSize(t *testing.T) {
+	e := apptest.New(t, apptest.RealClock)
+	e.NewFixture()
+	counter := &countingHandler{h: e.App.Server.Handler()}
+	srv := httptest.NewServer(counter)
+	t.Cleanup(srv.Close)
+	b := browsertest.New(t)
+	// A phone's first visit: a fresh profile signs in and lands on the log
+	// page. Counting starts when the login form is sent.
+	b.Must(chromedp.Navigate(srv.URL+"/login?next=/app/log"), chromedp.WaitVisible("#username"),
+		chromedp.SendKeys("#username", "member.a"), chromedp.SendKeys("#password", apptest.Password))
+	counter.reset()
+	b.Must(chromedp.Submit("#password"))
+	b.Until("location.pathname === '/app/log'")
+	b.WaitController()
+	b.Until("window.cdt && !window.cdt.busy")
+	time.Sleep(500 * time.Millisecond) // the service worker's install fetches finish
+	first, firstPaths := counter.reset()
+	b.Must(chromedp.Navigate(srv.URL + "/app/log"))
+	b.Until("window.cdt && !window.cdt.busy && !!navigator.serviceWorker.controller")
+	time.Sleep(300 * time.Millisecond)
+	repeat, repeatPaths := counter.reset()
+	t.Logf("log page transfer: first visit %d bytes %v; repeat visit %d bytes %v", first, firstPaths, repeat, repeatPaths)
+	report := fmt.Sprintf("first visit: %d bytes over %d requests\nrepeat visit: %d bytes over %d requests\n",
+		first, len(firstPaths), repeat, len(repeatPaths))
+	_ = os.MkdirAll(filepath.Join("..", "artifacts"), 0o755)
+	_ = os.WriteFile(filepath.Join("..", "artifacts", "log-page-transfer.txt"), []byte(report), 0o644)
+	if first > 60_000 || repeat > 12_000 || repeat >= first {
+		t.Fatalf("transfer budget: first %d (≤ 60 kB), repeat %d (≤ 12 kB)", first, repeat)
+	}
+	for _, p := range repeatPaths {
+		if strings.HasPrefix(p, "/static/") {
+			t.Fatalf("a repeat visit fetched %s again", p)
+		}
+	}
 }

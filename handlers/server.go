@@ -36,6 +36,9 @@ type Deps struct {
 	SecureCookies bool
 	// LoginRate is how many login attempts one client may make per minute.
 	LoginRate int
+	// AssistRate is how many assistance requests one member may send per
+	// second (CDT_ASSIST_RATE, default 50; API.md asks for at least 20).
+	AssistRate int
 }
 
 // Server holds the routes.
@@ -58,6 +61,9 @@ func New(d Deps) *Server {
 	}
 	if d.LoginRate == 0 {
 		d.LoginRate = 10
+	}
+	if d.AssistRate == 0 {
+		d.AssistRate = 50
 	}
 	s := &Server{d: d, engine: gin.New(), limiter: newLimiters()}
 	s.engine.HandleMethodNotAllowed = true

@@ -217,3 +217,7 @@ func (s *Assistance) CountRecords(ctx context.Context) (int64, error) {
 	}
 	return out[0].Count, nil
 }
+
+// RecordDocument is the document InsertRecords stores for r (benchmarks insert
+// it directly to measure the database's own limit).
+func RecordDocument(r domain.Record) any { return toRecordDoc(r) }

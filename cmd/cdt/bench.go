@@ -14,7 +14,7 @@ import (
 // benchCmd runs the benchmarks against the real binary (this executable).
 func benchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: cdt bench registry [--requests N]")
+		return errors.New("usage: cdt bench registry|ingest [--requests N] [--concurrency 1,8,32] [--mongo-uri URI]")
 	}
 	fs := newFlagSet("bench "+args[0], stderr)
 	requests := fs.Int("requests", 500, "requests per measurement")
@@ -38,6 +38,9 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	switch args[0] {
 	case "registry":
 		return bench.Registry(ctx, bench.RegistryOptions{Bin: bin, Requests: *requests, Concurrency: cs, MongoURI: *uri, Out: stdout})
+	case "ingest":
+		_, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: *requests, Concurrency: cs, MongoURI: *uri, Out: stdout})
+		return err
 	}
 	return fmt.Errorf("unknown benchmark %q", args[0])
 }

@@ -261,3 +261,69 @@ func TestSIGTERMStopsTheProcessCleanly(t *testing.T) {
 		t.Fatalf("exit code %d", cmd.ProcessState.ExitCode())
 	}
 }
+
+// TestRawHouseholdNumberIsNowhereOnDisk logs records through a real server,
+// stops it, and searches every file of the data directory (SQLite database,
+// WAL) and everything the server printed for the numbers that were typed.
+func TestRawHouseholdNumberIsNowhereOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CDT_DATA_DIR": dir, "CDT_ADDR": "127.0.0.1:0", "CDT_ADMIN_PASSWORD": "admin-pass-1",
+		"CDT_LOG_LEVEL": "debug"}
+	s := startServer(t, env)
+	tok := s.login(t, "admin", "admin-pass-1")
+	_, v := s.call(t, "POST", "/api/v1/units", tok, map[string]any{"level": "village", "parent_code": "20056", "name": "Thôn A Đớt", "households": 120})
+	_, team := s.call(t, "POST", "/api/v1/teams", tok, map[string]any{"name": "Tổ CNSCĐ A Đớt", "commune_code": "20056",
+		"village_code": v["code"], "established_on": "2025-08-01", "decision_no": "9/QĐ-UBND"})
+	_, m := s.call(t, "POST", "/api/v1/members", tok, map[string]any{"team_id": team["id"], "full_name": "Hồ Thị Hoa",
+		"position": "member", "affiliation": "youth_union", "gender": "f", "birth_year": 1999})
+	if st, _ := s.call(t, "POST", "/api/v1/users", tok, map[string]any{"username": "hoa.ho", "password": "mat-khau-9",
+		"role": "member", "unit_code": "20056", "member_id": m["id"]}); st != 201 {
+		t.Fatalf("login: %d", st)
+	}
+	mt := s.login(t, "hoa.ho", "mat-khau-9")
+	at := time.Now().Add(-time.Hour).Format(time.RFC3339)
+	for i, ref := range []string{"0912 345 678", "+84 912 345 679", "0912-345-680"} {
+		st, body := s.call(t, "POST", "/api/v1/assistance", mt, map[string]any{"client_id": fmt.Sprintf("0000000%d-1111-4111-8111-111111111111", i),
+			"service": "vneid_activation", "household_ref": ref, "village_code": v["code"], "occurred_at": at, "outcome": "done"})
+		if st != 201 {
+			t.Fatalf("record %d: %d %v", i, st, body)
+		}
+	}
+	time.Sleep(1500 * time.Millisecond) // a delta flush
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	needles := []string{"912345678", "912345679", "912345680", "912 345 678", "345 679", "345-680"}
+	files, control := 0, false
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		files++
+		control = control || bytes.Contains(b, []byte("A Đớt")) // stored data is searchable as text
+		for _, n := range needles {
+			if bytes.Contains(b, []byte(n)) {
+				t.Errorf("%s contains %q", p, n)
+			}
+		}
+		return nil
+	})
+	if err != nil || files == 0 || !control {
+		t.Fatalf("walked %d files (control found: %v): %v", files, control, err)
+	}
+	for _, n := range needles {
+		if strings.Contains(s.stderr.String(), n) || strings.Contains(s.stdout.String(), n) {
+			t.Errorf("the server printed %q", n)
+		}
+	}
+	// The records are there, under their hash.
+	s2 := startServer(t, map[string]string{"CDT_DATA_DIR": dir, "CDT_ADDR": "127.0.0.1:0"})
+	_, list := s2.call(t, "GET", "/api/v1/assistance?commune=20056", s2.login(t, "admin", "admin-pass-1"), nil)
+	if items, _ := list["items"].([]any); len(items) != 3 {
+		t.Fatalf("records after restart: %v", list)
+	}
+}

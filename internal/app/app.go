@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,8 @@ type Config struct {
 	SecureCookies bool   // CDT_SECURE_COOKIES
 	LogFormat     string // CDT_LOG_FORMAT: json or text
 	LogLevel      string // CDT_LOG_LEVEL
+	AssistRate    int    // CDT_ASSIST_RATE: assistance requests per second and member
+	LoginRate     int    // CDT_LOGIN_RATE: login attempts per minute and username (×3 per client address)
 
 	// For tests and tools.
 	Now        func() time.Time
@@ -68,6 +71,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("CDT_HOUSEHOLD_KEY", &c.HouseholdKey)
 	str("CDT_LOG_FORMAT", &c.LogFormat)
 	str("CDT_LOG_LEVEL", &c.LogLevel)
+	if v := getenv("CDT_ASSIST_RATE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 20 {
+			return c, fmt.Errorf("CDT_ASSIST_RATE: want a number of requests per second, at least 20, got %q", v)
+		}
+		c.AssistRate = n
+	}
+	if v := getenv("CDT_LOGIN_RATE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("CDT_LOGIN_RATE: want a number of attempts per minute, got %q", v)
+		}
+		c.LoginRate = n
+	}
 	var err error
 	if c.Demo, err = boolEnv(getenv, "CDT_DEMO", false); err != nil {
 		return c, err
@@ -182,7 +199,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	a.Server = handlers.New(handlers.Deps{
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Auth: a.Auth,
 		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance,
-		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies,
+		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
 	})
 	return a, nil
 }
