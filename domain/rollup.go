@@ -21,8 +21,10 @@ import (
 
 // Windows of the rollups.
 const (
-	RollupDays    = 120 // days of per-day counts kept (records may arrive 90 days late)
-	ActivityDays  = 40  // days of per-member and per-team counts kept (30-day window, plus slack)
+	RollupDays = 120 // days of per-day counts kept (records may arrive 90 days late)
+	// ActivityDays of per-member and per-team counts are kept: enough to
+	// recompute the 30-day window of any of the last 90 days.
+	ActivityDays  = RollupDays
 	RecentMember  = 30  // records kept in a member's recent list
 	RecentTeam    = 50  // records kept in a team's recent list
 	RecentCommune = 100 // records kept in a commune's recent list
@@ -238,9 +240,24 @@ func (h *HouseholdSet) Apply(d Delta) bool {
 	return true
 }
 
+// IsHouseholdHash reports whether s has the form of a household hash: 128
+// bits in base64url, 22 characters. Anything else (a record written around
+// the API) is left out of the household counts rather than stop them.
+func IsHouseholdHash(s string) bool {
+	if len(s) != 22 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // Add records a contact; an earlier day replaces a later first contact.
 func (h *HouseholdSet) Add(rec Record) {
-	if rec.Household == "" {
+	if !IsHouseholdHash(rec.Household) {
 		return
 	}
 	if f, ok := h.First[rec.Household]; !ok || rec.Day < f.Day {

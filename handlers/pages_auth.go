@@ -121,7 +121,7 @@ func (s *Server) home(c *gin.Context) error {
 	case domain.RoleProvinceAdmin:
 		c.Redirect(http.StatusSeeOther, homeProvince)
 	case domain.RoleCommuneLeader:
-		c.Redirect(http.StatusSeeOther, "/communes/"+cl.CommuneCode)
+		c.Redirect(http.StatusSeeOther, homeCommune(cl.CommuneCode))
 	default:
 		c.Redirect(http.StatusSeeOther, homeField(cl))
 	}
@@ -132,6 +132,7 @@ func (s *Server) home(c *gin.Context) error {
 var (
 	homeProvince = "/communes"
 	homeField    = func(cl domain.Caller) string { return "/teams/" + cl.TeamID }
+	homeCommune  = func(code string) string { return "/communes/" + code }
 )
 
 func (s *Server) accountPage(c *gin.Context) error {

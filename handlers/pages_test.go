@@ -51,7 +51,7 @@ func TestFormsNeedTheCSRFToken(t *testing.T) {
 	e := apptest.New(t, insecure)
 	b := e.Browser()
 	home := b.Login("admin", apptest.AdminPassword)
-	if home.Status != 200 || !strings.HasSuffix(home.URL.Path, "/communes") {
+	if home.Status != 200 || home.URL.Path != "/province" {
 		t.Fatalf("admin lands on %s (%d)", home.URL, home.Status)
 	}
 	form := b.Get("/communes/19753/villages/new")
@@ -82,7 +82,7 @@ func TestCommuneLeaderManagesTheRegistryFromPages(t *testing.T) {
 	f := e.NewFixture()
 	b := e.Browser()
 	home := b.Login("leader.a", apptest.Password)
-	if home.URL.Path != "/communes/"+f.CommuneA || !strings.Contains(home.Body, "Phường Phú Xuân") {
+	if home.URL.Path != "/communes/"+f.CommuneA+"/dashboard" || !strings.Contains(home.Body, "Phường Phú Xuân") {
 		t.Fatalf("commune leader lands on %s", home.URL)
 	}
 	// Village
@@ -145,7 +145,8 @@ func TestPagesInBothLanguagesHaveNoMissingMessages(t *testing.T) {
 		"/villages/" + f.VillageA + "/edit", "/communes/" + f.CommuneA + "/teams/new", "/teams/" + f.TeamA1,
 		"/teams/" + f.TeamA1 + "/edit", "/teams/" + f.TeamA1 + "/members/new", "/members/" + f.MemberA,
 		"/members/" + f.MemberA + "/edit", "/members/" + f.LeaderA + "/login", "/communes/" + f.CommuneA + "/users",
-		"/users", "/users/new", "/units", "/units?as_of=2024-05-01", "/account", "/teams/nope"}
+		"/users", "/users/new", "/units", "/units?as_of=2024-05-01", "/account", "/teams/nope",
+		"/province", "/communes/" + f.CommuneA + "/dashboard", "/jobs"}
 	for _, lang := range []string{"vi", "en"} {
 		b.Get("/lang/" + lang)
 		for _, p := range paths {

@@ -27,6 +27,8 @@ type Deps struct {
 	Ingest   *ingest.Service
 	Live     *ingest.Live
 	Records  domain.AssistanceStore
+	Coverage domain.CoverageStore
+	Jobs     JobStarter
 	// Ping answers whether the database is reachable (readiness).
 	Ping   func(context.Context) error
 	Logger *slog.Logger
@@ -127,6 +129,13 @@ func (s *Server) routes() {
 	authed.POST("/assistance", s.wrap(s.createAssistance))
 	authed.POST("/assistance/batch", s.wrap(s.createAssistanceBatch))
 	authed.GET("/assistance", s.wrap(s.listAssistance))
+
+	authed.POST("/jobs/coverage/run", s.wrap(s.runCoverage))
+	authed.GET("/jobs/runs", s.wrap(s.listRuns))
+	authed.GET("/coverage/communes", s.wrap(s.listCoverage))
+	authed.GET("/coverage/communes/:code/history", s.wrap(s.coverageHistory))
+	authed.GET("/exports/coverage.csv", s.wrap(s.exportCSV))
+	authed.GET("/exports/coverage.xlsx", s.wrap(s.exportXLSX))
 }
 
 // today is the current calendar day in Asia/Ho_Chi_Minh.

@@ -112,6 +112,9 @@ func (v *views) load() error {
 			"date":    func(t time.Time) string { return t.In(domain.Location).Format("2006-01-02 15:04") },
 			"isAdmin": func(c domain.Caller) bool { return c.Role == domain.RoleProvinceAdmin },
 			"json":    jsonAttr,
+			"day":     formatDay,
+			"meter":   meter,
+			"bar":     barWidth,
 		}
 		v.sets = map[string]*template.Template{}
 		for _, name := range append(append([]string(nil), pageFiles...), extraPages...) {
@@ -334,4 +337,18 @@ func formatInt(n int) string {
 // formatPct writes a ratio as a percentage with one decimal and a comma (12,5 %).
 func formatPct(f float64) string {
 	return strings.Replace(fmt.Sprintf("%.1f %%", f*100), ".", ",", 1)
+}
+
+// formatDay writes a calendar day as its readers expect: 21/11/2026 in
+// Vietnamese, 21 Nov 2026 in English.
+func formatDay(lang string, d any) string {
+	s := fmt.Sprint(d)
+	t, err := time.Parse(domain.DateLayout, s)
+	if err != nil {
+		return s
+	}
+	if lang == i18n.EN {
+		return t.Format("2 Jan 2006")
+	}
+	return t.Format("02/01/2006")
 }

@@ -10,47 +10,81 @@ import (
 	"github.com/hue-cdt/cdt/domain"
 )
 
-// WithLease runs fn while holding lease key, renewing it every ttl/3. If the
-// lease is lost (the database stopped answering long enough for another
-// process to take it over), fn's context is cancelled. A lease held by
-// another process answers domain.ErrJobRunning without running fn.
-func WithLease(ctx context.Context, leases domain.LeaseStore, key, owner string, ttl time.Duration, fn func(context.Context) error) error {
+// Held is a lease this process holds, renewed in the background while Keep runs.
+type Held struct {
+	leases domain.LeaseStore
+	ttl    time.Duration
+	mu     sync.Mutex
+	lease  domain.Lease
+}
+
+// Acquire takes lease key for owner; a lease held by another process answers
+// domain.ErrJobRunning.
+func Acquire(ctx context.Context, leases domain.LeaseStore, key, owner string, ttl time.Duration) (*Held, error) {
 	l, err := leases.AcquireLease(ctx, key, owner, ttl)
 	if errors.Is(err, domain.ErrConflict) {
-		return fmt.Errorf("jobs: %s: %w", key, domain.ErrJobRunning)
+		return nil, fmt.Errorf("jobs: %s: %w", key, domain.ErrJobRunning)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return &Held{leases: leases, ttl: ttl, lease: l}, nil
+}
+
+// Keep renews the lease every ttl/3 until stop is called; the returned context
+// is cancelled if the lease is lost (another process may then have taken it).
+func (h *Held) Keep(ctx context.Context) (context.Context, func()) {
 	runCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var wg sync.WaitGroup
-	wg.Add(1)
+	done := make(chan struct{})
 	go func() {
-		defer wg.Done()
-		t := time.NewTicker(ttl / 3)
+		defer close(done)
+		t := time.NewTicker(h.ttl / 3)
 		defer t.Stop()
 		for {
 			select {
 			case <-runCtx.Done():
 				return
 			case <-t.C:
-				next, err := leases.RenewLease(runCtx, l, ttl)
+				h.mu.Lock()
+				next, err := h.leases.RenewLease(runCtx, h.lease, h.ttl)
+				if err == nil {
+					h.lease = next
+				}
+				h.mu.Unlock()
 				if err != nil {
 					if runCtx.Err() == nil {
-						cancel(fmt.Errorf("jobs: lease %s lost: %w", key, err))
+						cancel(fmt.Errorf("jobs: lease %s lost: %w", h.lease.Key, err))
 					}
 					return
 				}
-				l = next
 			}
 		}
 	}()
+	return runCtx, func() { cancel(nil); <-done }
+}
+
+// Release gives the lease up at once.
+func (h *Held) Release(ctx context.Context) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_ = h.leases.ReleaseLease(context.WithoutCancel(ctx), h.lease)
+}
+
+// WithLease runs fn while holding lease key, renewing it every ttl/3. If the
+// lease is lost (the database stopped answering long enough for another
+// process to take it over), fn's context is cancelled. A lease held by
+// another process answers domain.ErrJobRunning without running fn.
+func WithLease(ctx context.Context, leases domain.LeaseStore, key, owner string, ttl time.Duration, fn func(context.Context) error) error {
+	h, err := Acquire(ctx, leases, key, owner, ttl)
+	if err != nil {
+		return err
+	}
+	runCtx, stop := h.Keep(ctx)
 	err = fn(runCtx)
-	cancel(nil)
-	wg.Wait()
-	_ = leases.ReleaseLease(context.WithoutCancel(ctx), l)
-	if cause := context.Cause(runCtx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
+	cause := context.Cause(runCtx)
+	stop()
+	h.Release(ctx)
+	if err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
 		return fmt.Errorf("%w (%v)", err, cause)
 	}
 	return err

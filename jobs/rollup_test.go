@@ -62,8 +62,14 @@ func (w *world) consolidator() *jobs.Consolidator {
 func (w *world) logRandom(t *testing.T, svc *ingest.Service, r *rand.Rand, n int) {
 	t.Helper()
 	for range n {
-		reg := w.regs[r.IntN(len(w.regs))]
+		reg, err := w.db.Registry.Registry(context.Background(), w.regs[r.IntN(len(w.regs))].Code)
+		if err != nil {
+			t.Fatal(err)
+		}
 		m := reg.Members[r.IntN(len(reg.Members))]
+		if !m.Active {
+			continue
+		}
 		team, _ := reg.Team(m.TeamID)
 		village := team.VillageCode
 		cl := domain.Caller{Username: "u", Role: domain.RoleMember, MemberID: m.ID, TeamID: m.TeamID, CommuneCode: reg.Code}

@@ -23,8 +23,8 @@ type Scheduler struct {
 }
 
 // NewScheduler builds a scheduler in Asia/Ho_Chi_Minh time.
-func NewScheduler(leases domain.LeaseStore, owner string, now func() time.Time, log *slog.Logger) (*Scheduler, error) {
-	e := &Elector{Leases: leases, Owner: owner, Now: now, TTL: 30 * time.Second}
+func NewScheduler(leases domain.LeaseStore, owner string, leaderTTL time.Duration, now func() time.Time, log *slog.Logger) (*Scheduler, error) {
+	e := &Elector{Leases: leases, Owner: owner, Now: now, TTL: leaderTTL}
 	s, err := gocron.NewScheduler(gocron.WithLocation(domain.Location), gocron.WithDistributedElector(e),
 		gocron.WithStopTimeout(20*time.Second),
 		gocron.WithGlobalJobOptions(gocron.WithSingletonMode(gocron.LimitModeReschedule)))
@@ -37,6 +37,13 @@ func NewScheduler(leases domain.LeaseStore, owner string, now func() time.Time, 
 // Every runs fn every d.
 func (s *Scheduler) Every(name string, d time.Duration, fn func(context.Context) error) error {
 	_, err := s.s.NewJob(gocron.DurationJob(d), gocron.NewTask(s.task(name, fn)), gocron.WithName(name))
+	return err
+}
+
+// EveryFromStart runs fn at start (once this process leads) and every d.
+func (s *Scheduler) EveryFromStart(name string, d time.Duration, fn func(context.Context) error) error {
+	_, err := s.s.NewJob(gocron.DurationJob(d), gocron.NewTask(s.task(name, fn)), gocron.WithName(name),
+		gocron.WithStartAt(gocron.WithStartImmediately()))
 	return err
 }
 
@@ -62,6 +69,10 @@ func (s *Scheduler) Leading() bool { return s.elector.Leading() }
 func (s *Scheduler) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
 	s.done = make(chan struct{})
+	if s.elector.TTL == 0 {
+		s.elector.TTL = 30 * time.Second
+	}
+	s.elector.campaign(ctx) // lead before the jobs that run at start are asked
 	go func() {
 		defer close(s.done)
 		s.elector.Run(ctx)

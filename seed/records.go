@@ -55,13 +55,17 @@ func Records(regs []*domain.CommuneRegistry, opts RecordOptions, emit func([]dom
 				vs = append(vs, v)
 			}
 		}
+		idleTeam := map[string]bool{}
+		for _, t := range reg.Teams {
+			idleTeam[t.ID] = r.IntN(100) < 5 // a few teams stopped altogether
+		}
 		for _, m := range reg.Members {
 			if !m.Active {
 				continue
 			}
 			t, _ := reg.Team(m.TeamID)
 			w := math.Exp(r.NormFloat64() * 0.9) // log-normal zeal
-			if r.IntN(100) < 12 {
+			if r.IntN(100) < 12 || idleTeam[t.ID] {
 				w = 0 // idle members: the ones the commune leader must call
 			}
 			if m.Position == domain.PositionLeader {

@@ -46,6 +46,7 @@ type DB struct {
 	Rollups    *Rollups
 	Processes  *Processes
 	Leases     *Leases
+	Coverage   *Coverage
 }
 
 // Options tune a DB; the zero value is the production default.
@@ -89,6 +90,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	d.Rollups = newRollups(db)
 	d.Processes = &Processes{coll: db.Collection(collProcesses), Assistance: d.Assistance}
 	d.Leases = &Leases{coll: db.Collection(collLeases), now: o.Now}
+	d.Coverage = newCoverage(db)
 	return d, nil
 }
 

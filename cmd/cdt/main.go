@@ -39,6 +39,7 @@ const usage = `usage: cdt <command> [flags]
 commands:
   serve                 run the HTTP server and the scheduled jobs
   user add              create a login (password read from stdin)
+  jobs run coverage     run the coverage job once, now (--full: rebuild from every record)
   bench registry        measure start time and registry list latency (BENCHMARKS.md)
 
 Run "cdt <command> -h" for the flags of a command.
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return errors.New(`usage: cdt user add --username U --role R [--unit CODE] [--member ID]`)
 		}
 		return userAdd(ctx, args[2:], getenv, stdin, stdout, stderr)
+	case "jobs":
+		return jobsRun(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hue-cdt/cdt/auth"
@@ -25,20 +26,24 @@ import (
 
 // Config is cdt's configuration (API.md's CDT_* variables).
 type Config struct {
-	Addr          string // CDT_ADDR
-	MongoURI      string // CDT_MONGO_URI
-	DataDir       string // CDT_DATA_DIR
-	EmbeddedAddr  string // CDT_EMBEDDED_ADDR
-	DB            string // CDT_DB
-	AdminPassword string // CDT_ADMIN_PASSWORD
-	JWTSecret     string // CDT_JWT_SECRET
-	HouseholdKey  string // CDT_HOUSEHOLD_KEY
-	Demo          bool   // CDT_DEMO
-	SecureCookies bool   // CDT_SECURE_COOKIES
-	LogFormat     string // CDT_LOG_FORMAT: json or text
-	LogLevel      string // CDT_LOG_LEVEL
-	AssistRate    int    // CDT_ASSIST_RATE: assistance requests per second and member
-	LoginRate     int    // CDT_LOGIN_RATE: login attempts per minute and username (×3 per client address)
+	Addr          string        // CDT_ADDR
+	MongoURI      string        // CDT_MONGO_URI
+	DataDir       string        // CDT_DATA_DIR
+	EmbeddedAddr  string        // CDT_EMBEDDED_ADDR
+	DB            string        // CDT_DB
+	AdminPassword string        // CDT_ADMIN_PASSWORD
+	JWTSecret     string        // CDT_JWT_SECRET
+	HouseholdKey  string        // CDT_HOUSEHOLD_KEY
+	Demo          bool          // CDT_DEMO
+	SecureCookies bool          // CDT_SECURE_COOKIES
+	LogFormat     string        // CDT_LOG_FORMAT: json or text
+	LogLevel      string        // CDT_LOG_LEVEL
+	AssistRate    int           // CDT_ASSIST_RATE: assistance requests per second and member
+	LoginRate     int           // CDT_LOGIN_RATE: login attempts per minute and username (×3 per client address)
+	CoverageAt    string        // CDT_COVERAGE_AT: time of the nightly coverage run, HH:MM in Huế (01:00)
+	CoverageCheck time.Duration // CDT_COVERAGE_CHECK: how often a server checks whether the nightly run is due (5m)
+	JobLeaseTTL   time.Duration // CDT_JOB_LEASE_TTL: how long a dead run holder keeps its lease (1m)
+	JobDelay      time.Duration // CDT_DEBUG_JOB_DELAY: hold each run this long (tests of the lease only)
 
 	// For tests and tools.
 	Now        func() time.Time
@@ -50,7 +55,8 @@ type Config struct {
 // Defaults are the values of API.md.
 func Defaults() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", EmbeddedAddr: "127.0.0.1:0", DB: "cdt",
-		SecureCookies: true, LogFormat: "json", LogLevel: "info"}
+		SecureCookies: true, LogFormat: "json", LogLevel: "info", CoverageAt: "01:00",
+		CoverageCheck: 5 * time.Minute, JobLeaseTTL: time.Minute}
 }
 
 // FromEnv reads the CDT_* variables over the defaults.
@@ -77,6 +83,19 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("CDT_ASSIST_RATE: want a number of requests per second, at least 20, got %q", v)
 		}
 		c.AssistRate = n
+	}
+	str("CDT_COVERAGE_AT", &c.CoverageAt)
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"CDT_COVERAGE_CHECK", &c.CoverageCheck}, {"CDT_JOB_LEASE_TTL", &c.JobLeaseTTL}, {"CDT_DEBUG_JOB_DELAY", &c.JobDelay}} {
+		if v := getenv(d.name); v != "" {
+			t, err := time.ParseDuration(v)
+			if err != nil || t < 0 {
+				return c, fmt.Errorf("%s: want a duration like 30s or 5m, got %q", d.name, v)
+			}
+			*d.dst = t
+		}
 	}
 	if v := getenv("CDT_LOGIN_RATE"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -125,10 +144,24 @@ func (c Config) Validate() error {
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		errs = append(errs, errors.New("CDT_JWT_SECRET must have at least 32 characters"))
 	}
+	if _, _, err := c.coverageAt(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.CoverageCheck < time.Second || c.JobLeaseTTL < 3*time.Second {
+		errs = append(errs, errors.New("CDT_COVERAGE_CHECK must be at least 1s and CDT_JOB_LEASE_TTL at least 3s"))
+	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, errors.New("CDT_LOG_FORMAT must be json or text"))
 	}
 	return errors.Join(errs...)
+}
+
+func (c Config) coverageAt() (int, int, error) {
+	t, err := time.Parse("15:04", c.CoverageAt)
+	if err != nil {
+		return 0, 0, fmt.Errorf("CDT_COVERAGE_AT must be HH:MM, got %q", c.CoverageAt)
+	}
+	return t.Hour(), t.Minute(), nil
 }
 
 // NewLogger builds the one logger of the process.
@@ -156,7 +189,9 @@ type App struct {
 	Ingest       *ingest.Service
 	Live         *ingest.Live
 	Consolidator *jobs.Consolidator
+	Coverage     *jobs.Coverage
 	Scheduler    *jobs.Scheduler
+	runs         sync.WaitGroup // manual runs in the background
 
 	stopBackground context.CancelFunc
 	background     chan struct{}
@@ -198,7 +233,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	}
 	a.Server = handlers.New(handlers.Deps{
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Auth: a.Auth,
-		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance,
+		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
 		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
 	})
 	return a, nil
@@ -239,6 +274,10 @@ func (a *App) prepare(ctx context.Context) error {
 	a.Live = &ingest.Live{Rollups: st.Rollups, Ingest: a.Ingest}
 	a.Consolidator = &jobs.Consolidator{Store: st.Rollups, Processes: st.Processes, Scanner: st.Assistance,
 		Now: a.Cfg.Now, Log: a.Log}
+	hour, minute, _ := a.Cfg.coverageAt()
+	a.Coverage = &jobs.Coverage{Units: a.Units, Registry: st.Registry, Store: st.Coverage, Consolidator: a.Consolidator,
+		Leases: st.Leases, Owner: a.Process, Now: a.Cfg.Now, Log: a.Log, AtHour: hour, AtMinute: minute,
+		LeaseTTL: a.Cfg.JobLeaseTTL, Delay: a.Cfg.JobDelay}
 	if err := a.ensureAdmin(ctx); err != nil {
 		return err
 	}
@@ -296,7 +335,7 @@ func (a *App) CreateUser(ctx context.Context, username, password string, role do
 
 // Consolidate applies pending deltas under the consolidation lease.
 func (a *App) Consolidate(ctx context.Context) error {
-	return jobs.WithLease(ctx, a.Store.Leases, "consolidate", a.Process, time.Minute, func(ctx context.Context) error {
+	return jobs.WithLease(ctx, a.Store.Leases, jobs.ConsolidateLease, a.Process, a.Cfg.JobLeaseTTL, func(ctx context.Context) error {
 		_, err := a.Consolidator.Run(ctx)
 		return err
 	})
@@ -308,12 +347,26 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.Ingest.Start(ctx); err != nil {
 		return err
 	}
-	sched, err := jobs.NewScheduler(a.Store.Leases, a.Process, a.Cfg.Now, a.Log)
+	// A dead leader is replaced within a lease: at most 30 s, sooner when the
+	// job leases are shorter.
+	sched, err := jobs.NewScheduler(a.Store.Leases, a.Process, min(30*time.Second, a.Cfg.JobLeaseTTL), a.Cfg.Now, a.Log)
 	if err != nil {
 		return err
 	}
 	if err := sched.Every("consolidate", 15*time.Second, func(ctx context.Context) error {
 		err := a.Consolidate(ctx)
+		if errors.Is(err, domain.ErrJobRunning) {
+			return nil
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := sched.Daily("coverage-nightly", uint(a.Coverage.AtHour), uint(a.Coverage.AtMinute), a.nightly); err != nil {
+		return err
+	}
+	if err := sched.EveryFromStart("coverage-catch-up", a.Cfg.CoverageCheck, func(ctx context.Context) error {
+		_, err := a.Coverage.RunNightly(ctx, jobs.TriggerCatchUp, 1)
 		if errors.Is(err, domain.ErrJobRunning) {
 			return nil
 		}
@@ -340,6 +393,7 @@ func (a *App) Close(ctx context.Context) {
 		}
 		a.Scheduler = nil
 	}
+	a.runs.Wait()
 	if a.stopBackground != nil {
 		a.stopBackground() // the ingest loop flushes a last time before it returns
 		<-a.background
@@ -358,4 +412,52 @@ func (a *App) Close(ctx context.Context) {
 func newProcessID() string {
 	s, _ := auth.RandomSecret()
 	return "p" + strings.NewReplacer("-", "", "_", "").Replace(s)[:10]
+}
+
+// nightly runs the coverage of the day that ended, retrying a failed run after
+// one and then five minutes; the catch-up check covers what is still missing.
+func (a *App) nightly(ctx context.Context) error {
+	var err error
+	for attempt, wait := range []time.Duration{time.Minute, 5 * time.Minute, 0} {
+		_, err = a.Coverage.RunNightly(ctx, jobs.TriggerNightly, attempt+1)
+		if err == nil || errors.Is(err, domain.ErrJobRunning) {
+			return nil
+		}
+		a.Log.Warn("nightly coverage run failed; retrying", "attempt", attempt+1, "err", err)
+		if wait == 0 || sleepCtx(ctx, wait) != nil {
+			break
+		}
+	}
+	return err
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// StartCoverage begins a coverage run and finishes it in the background
+// (POST /jobs/coverage/run); Close waits for it.
+func (a *App) StartCoverage(ctx context.Context, o jobs.RunOptions) (string, error) {
+	r, err := a.Coverage.Begin(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	a.runs.Add(1)
+	go func() {
+		defer a.runs.Done()
+		_, _ = r.Execute(context.WithoutCancel(ctx))
+	}()
+	return r.ID(), nil
+}
+
+// StartCoverageRun is StartCoverage for the handlers.
+func (a *App) StartCoverageRun(ctx context.Context, date domain.Date, full bool) (string, error) {
+	return a.StartCoverage(ctx, jobs.RunOptions{Date: date, Full: full, Trigger: jobs.TriggerManual})
 }

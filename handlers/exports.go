@@ -1,0 +1,168 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/i18n"
+)
+
+// exportTable is the latest coverage in the caller's scope as two tables:
+// communes and villages, with headers in the export language.
+type exportTable struct {
+	date                     domain.Date
+	communeHead, villageHead []string
+	communeRows, villageRows [][]any
+}
+
+func (s *Server) exportTable(ctx context.Context, sc domain.Scope, l *i18n.Localizer) (exportTable, error) {
+	communes, err := coverageScope(sc)
+	if err != nil {
+		return exportTable{}, err
+	}
+	latest, err := s.d.Coverage.Latest(ctx, communes)
+	if err != nil {
+		return exportTable{}, err
+	}
+	t := exportTable{}
+	for _, k := range []string{"export.commune_code", "export.commune", "export.date", "stat.villages", "stat.villages_with_team",
+		"stat.teams", "cov.teams_active", "stat.members", "cov.members_active", "cov.members_trained", "cov.households_total",
+		"cov.households_reached", "export.coverage_pct", "cov.assistance_total", "cov.assistance_30d"} {
+		t.communeHead = append(t.communeHead, l.T(k))
+	}
+	for _, code := range domain.Services {
+		t.communeHead = append(t.communeHead, l.T("service."+code)+" ("+l.T("cov.days30")+")")
+	}
+	for _, k := range []string{"export.commune_code", "export.commune", "export.village_code", "export.village",
+		"export.has_team", "field.households", "cov.households_reached", "export.coverage_pct", "cov.assistance_total"} {
+		t.villageHead = append(t.villageHead, l.T(k))
+	}
+	codes := make([]string, 0, len(latest))
+	for c := range latest {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		r := latest[code].Row
+		u, _ := s.d.Units.Get(code, s.today())
+		if r.Date > t.date {
+			t.date = r.Date
+		}
+		row := []any{code, u.Name, string(r.Date), r.VillagesTotal, r.VillagesWithTeam, r.TeamsTotal, r.TeamsActive30d,
+			r.MembersTotal, r.MembersActive30d, r.MembersTrained, r.HouseholdsTotal, r.HouseholdsReached,
+			pct(r.HouseholdCoverage), r.AssistanceTotal, r.Assistance30d}
+		for _, sv := range domain.Services {
+			row = append(row, r.ByService[sv])
+		}
+		t.communeRows = append(t.communeRows, row)
+		for _, v := range r.Villages {
+			yes := l.T("export.no")
+			if v.HasTeam {
+				yes = l.T("export.yes")
+			}
+			t.villageRows = append(t.villageRows, []any{code, u.Name, v.Code, v.Name, yes, v.Households, v.Reached,
+				pct(v.Coverage), v.Assistance})
+		}
+	}
+	return t, nil
+}
+
+func pct(f float64) float64 { return float64(int(f*1000+0.5)) / 10 }
+
+func exportLang(c *gin.Context) string {
+	if l := c.Query("lang"); l != "" {
+		return i18n.Normalize(l)
+	}
+	return i18n.VI // the headers are Vietnamese unless asked otherwise
+}
+
+// exportCSV answers GET /exports/coverage.csv: UTF-8 with a BOM, so that Excel
+// shows Vietnamese correctly; the communes of the caller's scope.
+func (s *Server) exportCSV(c *gin.Context) error {
+	t, err := s.exportTable(c.Request.Context(), scope(c), i18n.For(exportLang(c)))
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	buf.WriteString("\ufeff")
+	w := csv.NewWriter(&buf)
+	_ = w.Write(t.communeHead)
+	for _, r := range t.communeRows {
+		rec := make([]string, len(r))
+		for i, v := range r {
+			switch x := v.(type) {
+			case float64:
+				rec[i] = strconv.FormatFloat(x, 'f', 1, 64)
+			default:
+				rec[i] = fmt.Sprint(x)
+			}
+		}
+		_ = w.Write(rec)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="cdt-coverage-%s.csv"`, t.date))
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	return nil
+}
+
+// exportXLSX answers GET /exports/coverage.xlsx: a sheet of communes and one
+// of villages.
+func (s *Server) exportXLSX(c *gin.Context) error {
+	l := i18n.For(exportLang(c))
+	t, err := s.exportTable(c.Request.Context(), scope(c), l)
+	if err != nil {
+		return err
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	communes, villages := l.T("export.sheet_communes"), l.T("export.sheet_villages")
+	if err := f.SetSheetName("Sheet1", communes); err != nil {
+		return err
+	}
+	if _, err := f.NewSheet(villages); err != nil {
+		return err
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	if err != nil {
+		return err
+	}
+	for _, sh := range []struct {
+		name string
+		head []string
+		rows [][]any
+	}{{communes, t.communeHead, t.communeRows}, {villages, t.villageHead, t.villageRows}} {
+		if err := f.SetSheetRow(sh.name, "A1", &sh.head); err != nil {
+			return err
+		}
+		end, _ := excelize.CoordinatesToCellName(len(sh.head), 1)
+		_ = f.SetCellStyle(sh.name, "A1", end, bold)
+		_ = f.SetPanes(sh.name, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+		for i, r := range sh.rows {
+			cell, _ := excelize.CoordinatesToCellName(1, i+2)
+			if err := f.SetSheetRow(sh.name, cell, &r); err != nil {
+				return err
+			}
+		}
+		_ = f.SetColWidth(sh.name, "A", "A", 10)
+		_ = f.SetColWidth(sh.name, "B", "B", 26)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		return err
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="cdt-coverage-%s.xlsx"`, t.date))
+	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+	return nil
+}
