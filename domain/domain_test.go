@@ -191,3 +191,79 @@ func TestFoldKeyJoinsToneMarkPlacements(t *testing.T) {
 		t.Fatal("folded too much")
 	}
 }
+
+func TestMatchSheet(t *testing.T) {
+	r := &CommuneRegistry{Code: "19753"}
+	v, _ := r.AddVillage(NewVillage{Name: "Tổ dân phố 3", Type: TypeToDanPho, Households: 100}, now)
+	t1, _ := r.AddTeam(NewTeam{Name: "Tổ CNSCĐ TDP 3", VillageCode: v.Code, EstablishedOn: "2025-08-01", DecisionNo: "1"}, today, now)
+	t2, _ := r.AddTeam(NewTeam{Name: "Tổ CNSCĐ phường", EstablishedOn: "2025-08-01", DecisionNo: "1"}, today, now)
+	add := func(team, name, phone string) Member {
+		m, err := r.AddMember(NewMember{TeamID: team, FullName: name, Phone: phone, Position: "member", Affiliation: "resident", Gender: "f", BirthYear: 1990}, "x", today, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	lan1 := add(t1.ID, "Nguyễn Thị Lan", "0905000101")
+	lan2 := add(t2.ID, "Nguyễn Thị Lan", "0905000102")
+	hoa := add(t1.ID, "Trần Thị Hoà", "")
+	rows := []SheetRow{
+		{Row: 2, MemberID: hoa.ID},
+		{Row: 3, Phone: "+84 905 000 101"},
+		{Row: 4, Name: "nguyễn thị lan"},
+		{Row: 5, Name: "Nguyen Thi Lan", Team: "phuong"},
+		{Row: 6, Name: "Nguyễn Thị Lan", Team: "tdp 3"},
+		{Row: 7, Name: "Trần Thị Hòa"},
+		{Row: 8, Name: "Lê Văn Không"},
+		{Row: 9, MemberID: "19753-M9999"},
+		{Row: 10},
+	}
+	got := MatchSheet(rows, []*CommuneRegistry{r})
+	want := []struct{ status, member, reason string }{
+		{SheetMatched, hoa.ID, ""}, {SheetMatched, lan1.ID, ""}, {SheetAmbiguous, "", "several_no_team"},
+		{SheetMatched, lan2.ID, "no_accents"}, // typed without diacritics, narrowed by the team
+		{SheetDuplicate, lan1.ID, "duplicate_row"}, {SheetDuplicate, hoa.ID, "duplicate_row"},
+		{SheetUnmatched, "", "not_found"}, {SheetUnmatched, "", "unknown_id"}, {SheetEmpty, "", "empty"},
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Status != w.status || g.MemberID != w.member || g.Reason != w.reason {
+			t.Errorf("row %d: %s %s %s, want %s %s %s", rows[i].Row, g.Status, g.MemberID, g.Reason, w.status, w.member, w.reason)
+		}
+	}
+	if c := got[2].Candidates; len(c) != 2 || c[0] != lan1.ID || c[1] != lan2.ID {
+		t.Fatalf("candidates: %v", c)
+	}
+	if ASCIIFold("Tổ CNSCĐ  Phường") != "to cnscd phuong" {
+		t.Fatalf("fold: %q", ASCIIFold("Tổ CNSCĐ  Phường"))
+	}
+}
+
+func TestTrainingProgressFollowsAPIDefinitions(t *testing.T) {
+	r := &CommuneRegistry{Code: "20179"}
+	a, _ := r.AddTeam(NewTeam{Name: "A", EstablishedOn: "2025-08-01", DecisionNo: "1"}, today, now)
+	b, _ := r.AddTeam(NewTeam{Name: "B", EstablishedOn: "2025-08-01", DecisionNo: "1"}, today, now)
+	m := func(team string) Member {
+		x, _ := r.AddMember(NewMember{TeamID: team, FullName: "X", Position: "member", Affiliation: "resident", Gender: "m", BirthYear: 1990}, "x", today, now)
+		return x
+	}
+	a1, a2, b1 := m(a.ID), m(a.ID), m(b.ID)
+	tr := Training{Topics: []string{"vneid_activation", "cyber_safety"}}
+	tr.Attend([]Member{a1, b1}, "x", "list", now)
+	if n := tr.Attend([]Member{a1, a2}, "x", "list", now); n != 1 {
+		t.Fatalf("attend again: %d newly marked, want 1", n)
+	}
+	// b1 leaves team B: B is no longer trained (no active trained member).
+	inactive := false
+	if _, err := r.UpdateMember(b1.ID, MemberPatch{Active: &inactive}, "x", today, now); err != nil {
+		t.Fatal(err)
+	}
+	p := ComputeProgress([]*CommuneRegistry{r}, TrainedMembers([]Training{tr}))
+	if p.TeamsTotal != 2 || p.TeamsTrained != 1 || p.MembersTotal != 2 || p.MembersTrained != 2 ||
+		p.ByTopic["cyber_safety"] != 2 || len(p.ByCommune) != 1 {
+		t.Fatalf("progress: %+v", p)
+	}
+	if _, err := ValidateTraining(NewTraining{Title: "", Topics: []string{"nope"}, StartsAt: "2026-02-01", EndsAt: "2026-01-01"}, now); len(fields(err)) != 4 {
+		t.Fatalf("validation: %v", fields(err))
+	}
+}

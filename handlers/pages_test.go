@@ -146,7 +146,8 @@ func TestPagesInBothLanguagesHaveNoMissingMessages(t *testing.T) {
 		"/teams/" + f.TeamA1 + "/edit", "/teams/" + f.TeamA1 + "/members/new", "/members/" + f.MemberA,
 		"/members/" + f.MemberA + "/edit", "/members/" + f.LeaderA + "/login", "/communes/" + f.CommuneA + "/users",
 		"/users", "/users/new", "/units", "/units?as_of=2024-05-01", "/account", "/teams/nope",
-		"/province", "/communes/" + f.CommuneA + "/dashboard", "/jobs"}
+		"/province", "/communes/" + f.CommuneA + "/dashboard", "/jobs", "/trainings", "/trainings/new",
+		"/communes/" + f.CommuneA + "/trainings"}
 	for _, lang := range []string{"vi", "en"} {
 		b.Get("/lang/" + lang)
 		for _, p := range paths {

@@ -20,15 +20,18 @@ import (
 
 // Deps are the server's collaborators.
 type Deps struct {
-	Units    *domain.UnitCatalog
-	Registry domain.RegistryStore
-	Users    domain.UserStore
-	Auth     *auth.Service
-	Ingest   *ingest.Service
-	Live     *ingest.Live
-	Records  domain.AssistanceStore
-	Coverage domain.CoverageStore
-	Jobs     JobStarter
+	Units     *domain.UnitCatalog
+	Registry  domain.RegistryStore
+	Users     domain.UserStore
+	Auth      *auth.Service
+	Ingest    *ingest.Service
+	Live      *ingest.Live
+	Records   domain.AssistanceStore
+	Coverage  domain.CoverageStore
+	Jobs      JobStarter
+	Trainings domain.TrainingStore
+	// TrainingTarget is the share of teams the province wants trained (0–1).
+	TrainingTarget float64
 	// Ping answers whether the database is reachable (readiness).
 	Ping   func(context.Context) error
 	Logger *slog.Logger
@@ -136,6 +139,15 @@ func (s *Server) routes() {
 	authed.GET("/coverage/communes/:code/history", s.wrap(s.coverageHistory))
 	authed.GET("/exports/coverage.csv", s.wrap(s.exportCSV))
 	authed.GET("/exports/coverage.xlsx", s.wrap(s.exportXLSX))
+
+	authed.POST("/trainings", s.wrap(s.postTraining))
+	authed.GET("/trainings", s.wrap(s.listTrainings))
+	authed.GET("/trainings/:id", s.wrap(s.showTraining))
+	authed.POST("/trainings/:id/attendance", s.wrap(s.markAttendance))
+	authed.DELETE("/trainings/:id/attendance/:member", s.wrap(s.unmarkAttendance))
+	authed.POST("/trainings/:id/attendance/sheet", s.wrap(s.uploadSheet))
+	authed.GET("/reports/training-progress", s.wrap(s.trainingProgress))
+	authed.GET("/exports/untrained.xlsx", s.wrap(s.exportUntrained))
 }
 
 // today is the current calendar day in Asia/Ho_Chi_Minh.

@@ -113,6 +113,7 @@ func (v *views) load() error {
 			"isAdmin": func(c domain.Caller) bool { return c.Role == domain.RoleProvinceAdmin },
 			"json":    jsonAttr,
 			"day":     formatDay,
+			"add":     func(a, b int) int { return a + b },
 			"meter":   meter,
 			"bar":     barWidth,
 		}

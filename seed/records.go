@@ -18,6 +18,8 @@ type RecordOptions struct {
 	Process string                         // delta process name ("seed-…"); records carry DeltaID(Process, 1)
 	Hash    func(normalized string) string // the household HMAC of the server
 	Batch   int                            // records per call of emit (default 1000)
+	// Progress, if set, is told how many records each batch held.
+	Progress func(n int)
 }
 
 var serviceMix = weighted{{"vneid_activation", 28}, {"vneid_install", 15}, {"public_service_online", 18},
@@ -161,6 +163,9 @@ func Records(regs []*domain.CommuneRegistry, opts RecordOptions, emit func([]dom
 		if len(batch) == opts.Batch || i == opts.N-1 {
 			if err := emit(batch); err != nil {
 				return err
+			}
+			if opts.Progress != nil {
+				opts.Progress(len(batch))
 			}
 			batch = batch[:0]
 		}

@@ -41,3 +41,16 @@ func TestHueRegistryHasTheReportedShape(t *testing.T) {
 		t.Fatal("the same seed gave different data")
 	}
 }
+
+func TestHueTrainingHistoryMatchesTheProvinceCount(t *testing.T) {
+	communes := refdata.Catalog().Find(domain.UnitFilter{Level: domain.LevelCommune, AsOf: "2026-11-21"})
+	regs := Registries(communes, Hue, 1, "2026-11-21")
+	ts := Trainings(regs, HueTrainedShare, 1, "46")
+	p := domain.ComputeProgress(regs, domain.TrainedMembers(ts))
+	if p.TeamsTotal != 1100 || p.TeamsTrained != 866 {
+		t.Fatalf("teams trained %d of %d, want 866 of 1100", p.TeamsTrained, p.TeamsTotal)
+	}
+	if p.MembersTrained < 866 || p.ByTopic["team_operations"] == 0 {
+		t.Fatalf("members trained %d, by topic %v", p.MembersTrained, p.ByTopic)
+	}
+}

@@ -166,22 +166,31 @@ func (r *Registries) UpdateRegistry(ctx context.Context, commune string, fn func
 	return nil, fmt.Errorf("store: registry %s: %w", commune, domain.ErrStale)
 }
 
-// claim wins the right to write version cur+1 (or, past a dead writer's claim, a
-// later one). ErrStale means another writer is at work: reload and try again.
+// claim wins the right to write version cur+1 of commune's registry.
 func (r *Registries) claim(ctx context.Context, commune string, cur int64) (int64, error) {
+	return claimVersion(ctx, r.claims, commune, cur, r.now)
+}
+
+// claimVersion wins the right to write version cur+1 of document key by
+// inserting "<key>:<version>" into claims: the unique _id lets exactly one
+// writer win a version, across processes, on MongoDB and FerretDB alike. Past
+// a claim older than staleClaim (its writer is taken for dead) it claims a
+// later version. ErrStale means another writer is at work: reload and retry.
+func claimVersion(ctx context.Context, claims *mongo.Collection, key string, cur int64, now func() time.Time) (int64, error) {
 	for v := cur + 1; v <= cur+3; v++ {
-		_, err := r.claims.InsertOne(ctx, claimDoc{ID: fmt.Sprintf("%s:%d", commune, v), Commune: commune, Version: v, At: r.now().UTC()})
+		id := fmt.Sprintf("%s:%d", key, v)
+		_, err := claims.InsertOne(ctx, claimDoc{ID: id, Commune: key, Version: v, At: now().UTC()})
 		if err == nil {
 			return v, nil
 		}
 		if !isDup(err) {
-			return 0, wrap("claim registry "+commune, err)
+			return 0, wrap("claim "+key, err)
 		}
 		var c claimDoc
-		if err := r.claims.FindOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s:%d", commune, v)}}).Decode(&c); err != nil {
-			return 0, wrap("read registry claim "+commune, err)
+		if err := claims.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c); err != nil {
+			return 0, wrap("read claim "+key, err)
 		}
-		if r.now().Sub(c.At) < staleClaim {
+		if now().Sub(c.At) < staleClaim {
 			return 0, domain.ErrStale
 		}
 	}

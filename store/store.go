@@ -47,6 +47,7 @@ type DB struct {
 	Processes  *Processes
 	Leases     *Leases
 	Coverage   *Coverage
+	Trainings  *Trainings
 }
 
 // Options tune a DB; the zero value is the production default.
@@ -91,6 +92,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	d.Processes = &Processes{coll: db.Collection(collProcesses), Assistance: d.Assistance}
 	d.Leases = &Leases{coll: db.Collection(collLeases), now: o.Now}
 	d.Coverage = newCoverage(db)
+	d.Trainings = newTrainings(db, o.Now)
 	return d, nil
 }
 

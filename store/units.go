@@ -60,3 +60,44 @@ func (s *Units) SaveUnits(ctx context.Context, units []domain.Unit) error {
 	}
 	return s.settings.Set(ctx, "units_sha256", sum)
 }
+
+const collUnitsExtra = "units_extra"
+
+// SaveExtraUnits stores units that are not Huế's (the synthetic provinces and
+// communes of a national data set); the server adds them to its catalog.
+func (s *Units) SaveExtraUnits(ctx context.Context, units []domain.Unit) error {
+	coll := s.coll.Database().Collection(collUnitsExtra)
+	if _, err := coll.DeleteMany(ctx, bson.D{}); err != nil {
+		return wrap("clear extra units", err)
+	}
+	docs := make([]any, len(units))
+	for i, u := range units {
+		docs[i] = unitDoc{ID: u.Code + "@" + string(u.ValidFrom), Code: u.Code, Name: u.Name, ShortName: u.ShortName,
+			Level: string(u.Level), Type: u.Type, ParentCode: u.ParentCode, ValidFrom: string(u.ValidFrom),
+			Households2019: u.Households2019, Population2019: u.Population2019}
+	}
+	for i := 0; i < len(docs); i += 1000 {
+		if _, err := coll.InsertMany(ctx, docs[i:min(i+1000, len(docs))]); err != nil {
+			return wrap("save extra units", err)
+		}
+	}
+	return nil
+}
+
+// ExtraUnits returns the units stored by SaveExtraUnits.
+func (s *Units) ExtraUnits(ctx context.Context) ([]domain.Unit, error) {
+	cur, err := s.coll.Database().Collection(collUnitsExtra).Find(ctx, bson.D{})
+	if err != nil {
+		return nil, wrap("extra units", err)
+	}
+	var docs []unitDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, wrap("extra units", err)
+	}
+	out := make([]domain.Unit, len(docs))
+	for i, d := range docs {
+		out[i] = domain.Unit{Code: d.Code, Name: d.Name, ShortName: d.ShortName, Level: domain.Level(d.Level), Type: d.Type,
+			ParentCode: d.ParentCode, ValidFrom: domain.Date(d.ValidFrom), Households2019: d.Households2019, Population2019: d.Population2019}
+	}
+	return out, nil
+}

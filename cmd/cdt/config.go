@@ -44,3 +44,10 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// flagSet reports whether flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

@@ -40,6 +40,7 @@ commands:
   serve                 run the HTTP server and the scheduled jobs
   user add              create a login (password read from stdin)
   jobs run coverage     run the coverage job once, now (--full: rebuild from every record)
+  seed                  write a generated data set: --scale hue|national [--records N] [--days D] [--seed N]
   bench registry        measure start time and registry list latency (BENCHMARKS.md)
 
 Run "cdt <command> -h" for the flags of a command.
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return errors.New(`usage: cdt user add --username U --role R [--unit CODE] [--member ID]`)
 		}
 		return userAdd(ctx, args[2:], getenv, stdin, stdout, stderr)
+	case "seed":
+		return seedCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "jobs":
 		return jobsRun(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":

@@ -228,12 +228,19 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	if err != nil {
 		return a, err
 	}
+	// Units beyond Huế's (the synthetic communes of a national data set).
+	if extra, err := a.Store.Units.ExtraUnits(ctx); err != nil {
+		return a, err
+	} else if len(extra) > 0 {
+		a.Units = domain.NewUnitCatalog(append(a.Units.All(), extra...))
+	}
 	if err := a.prepare(ctx); err != nil {
 		return a, err
 	}
 	a.Server = handlers.New(handlers.Deps{
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Auth: a.Auth,
 		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
+		Trainings: a.Store.Trainings, TrainingTarget: 0.9,
 		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
 	})
 	return a, nil
@@ -246,7 +253,7 @@ func (a *App) prepare(ctx context.Context) error {
 	if err := st.EnsureIndexes(ctx); err != nil {
 		return err
 	}
-	if err := st.Units.SaveUnits(ctx, a.Units.All()); err != nil {
+	if err := st.Units.SaveUnits(ctx, refdata.Catalog().All()); err != nil {
 		return err
 	}
 	if err := st.Registry.EnsureRegistries(ctx, a.communeCodes()); err != nil {
@@ -277,7 +284,7 @@ func (a *App) prepare(ctx context.Context) error {
 	hour, minute, _ := a.Cfg.coverageAt()
 	a.Coverage = &jobs.Coverage{Units: a.Units, Registry: st.Registry, Store: st.Coverage, Consolidator: a.Consolidator,
 		Leases: st.Leases, Owner: a.Process, Now: a.Cfg.Now, Log: a.Log, AtHour: hour, AtMinute: minute,
-		LeaseTTL: a.Cfg.JobLeaseTTL, Delay: a.Cfg.JobDelay}
+		LeaseTTL: a.Cfg.JobLeaseTTL, Delay: a.Cfg.JobDelay, Trained: a.trained}
 	if err := a.ensureAdmin(ctx); err != nil {
 		return err
 	}
@@ -460,4 +467,18 @@ func (a *App) StartCoverage(ctx context.Context, o jobs.RunOptions) (string, err
 // StartCoverageRun is StartCoverage for the handlers.
 func (a *App) StartCoverageRun(ctx context.Context, date domain.Date, full bool) (string, error) {
 	return a.StartCoverage(ctx, jobs.RunOptions{Date: date, Full: full, Trigger: jobs.TriggerManual})
+}
+
+// trained is the set of members who attended a training (coverage's
+// members_trained uses the same definition as the training report).
+func (a *App) trained(ctx context.Context) (map[string]bool, error) {
+	ts, err := a.Store.Trainings.Trainings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for id := range domain.TrainedMembers(ts) {
+		out[id] = true
+	}
+	return out, nil
 }

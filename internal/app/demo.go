@@ -96,6 +96,9 @@ func (a *App) loadDemo(ctx context.Context) error {
 			return fmt.Errorf("demo: login %s: %w", l.name, err)
 		}
 	}
+	if err := a.Store.Trainings.InsertTrainings(ctx, seed.Trainings(regs, seed.HueTrainedShare, demoSeed, refdata.ProvinceCode)); err != nil {
+		return fmt.Errorf("demo: trainings: %w", err)
+	}
 	n, err := a.SeedRecords(ctx, regs, seed.RecordOptions{N: DemoRecords, Days: 90, End: a.Cfg.Now(), Seed: demoSeed})
 	if err != nil {
 		return fmt.Errorf("demo: records: %w", err)
