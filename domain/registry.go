@@ -81,6 +81,9 @@ type RegistryStore interface {
 	// UpdateRegistry applies fn to a private copy of the registry and saves the
 	// result atomically, calling fn again if another writer changed it meanwhile.
 	UpdateRegistry(ctx context.Context, commune string, fn func(r *CommuneRegistry) error) (*CommuneRegistry, error)
+	// Registries returns the registries of communes (read-only), in one pass
+	// over the database when many must be read; missing communes are left out.
+	Registries(ctx context.Context, communes []string) (map[string]*CommuneRegistry, error)
 	// RegistryCounts returns the summary of every commune registry.
 	RegistryCounts(ctx context.Context) (map[string]RegistryCount, error)
 	// EnsureRegistries creates an empty registry for each commune that has none.

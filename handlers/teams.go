@@ -34,12 +34,22 @@ func (s *Server) registryScope(c *gin.Context, commune string) (communes []strin
 
 // eachRegistry calls fn with the registry of every commune, in code order.
 func (s *Server) eachRegistry(ctx context.Context, communes []string, fn func(*domain.CommuneRegistry)) error {
-	for _, code := range communes {
-		reg, err := s.d.Registry.Registry(ctx, code)
+	if len(communes) == 1 {
+		reg, err := s.d.Registry.Registry(ctx, communes[0])
 		if err != nil {
 			return err
 		}
 		fn(reg)
+		return nil
+	}
+	regs, err := s.d.Registry.Registries(ctx, communes)
+	if err != nil {
+		return err
+	}
+	for _, code := range communes {
+		if reg, ok := regs[code]; ok {
+			fn(reg)
+		}
 	}
 	return nil
 }

@@ -527,12 +527,9 @@ func (s *Server) progress(ctx context.Context, communes []string) (domain.Progre
 	}
 	trained := domain.TrainedMembers(ts)
 	var regs []*domain.CommuneRegistry
-	for _, code := range communes {
-		reg, err := s.d.Registry.Registry(ctx, code)
-		if err != nil {
-			return domain.Progress{}, nil, nil, err
-		}
-		regs = append(regs, reg)
+	err = s.eachRegistry(ctx, communes, func(r *domain.CommuneRegistry) { regs = append(regs, r) })
+	if err != nil {
+		return domain.Progress{}, nil, nil, err
 	}
 	return domain.ComputeProgress(regs, trained), regs, trained, nil
 }

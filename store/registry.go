@@ -95,6 +95,70 @@ func (r *Registries) Registry(ctx context.Context, commune string) (*domain.Comm
 	return reg, nil
 }
 
+// Registries returns the registries of communes. It checks every cached copy
+// against the version documents with one query; when more than a few are
+// stale it reads the whole collection once, rather than once per commune
+// (each _id lookup scans the collection on FerretDB).
+func (r *Registries) Registries(ctx context.Context, communes []string) (map[string]*domain.CommuneRegistry, error) {
+	now := r.now()
+	counts, err := r.RegistryCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*domain.CommuneRegistry, len(communes))
+	var stale []string
+	for _, c := range communes {
+		count, ok := counts[c]
+		if !ok {
+			continue
+		}
+		e := r.entry(c)
+		e.mu.Lock()
+		cached := e.reg
+		if cached != nil && cached.Version == count.Version {
+			e.checked = now
+		}
+		e.mu.Unlock()
+		if cached != nil && cached.Version == count.Version {
+			out[c] = cached
+		} else {
+			stale = append(stale, c)
+		}
+	}
+	if len(stale) <= 4 {
+		for _, c := range stale {
+			reg, err := r.load(ctx, c)
+			if err != nil {
+				return nil, err
+			}
+			r.remember(r.entry(c), reg, now)
+			out[c] = reg
+		}
+		return out, nil
+	}
+	want := map[string]bool{}
+	for _, c := range stale {
+		want[c] = true
+	}
+	cur, err := r.regs.Find(ctx, bson.D{})
+	if err != nil {
+		return nil, wrap("registries", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var d registryDoc
+		if err := cur.Decode(&d); err != nil {
+			return nil, wrap("registries", err)
+		}
+		reg := d.toDomain()
+		r.remember(r.entry(d.ID), reg, now)
+		if want[d.ID] {
+			out[d.ID] = reg
+		}
+	}
+	return out, wrap("registries", cur.Err())
+}
+
 func (r *Registries) remember(e *regEntry, reg *domain.CommuneRegistry, now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -263,19 +327,26 @@ func (r *Registries) ReplaceRegistries(ctx context.Context, regs []*domain.Commu
 		next := g.Clone()
 		next.Version = v
 		c := next.Count()
-		ids = append(ids, g.Code)
+		if _, exists := counts[g.Code]; exists {
+			ids = append(ids, g.Code) // only these need deleting first
+		}
 		docs = append(docs, toRegistryDoc(next, now))
 		versions = append(versions, versionDoc{ID: g.Code, Version: v, Villages: c.Villages, Teams: c.Teams, Members: c.Members, UpdatedAt: now})
 		r.forget(g.Code)
 	}
-	if len(ids) > 0 {
+	if len(docs) > 0 {
+		// A filter on several _ids is decoded in Go by FerretDB, document by
+		// document: delete only what exists (nothing, when seeding a new
+		// database), never the whole collection's worth.
 		in := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
 		for _, step := range []struct {
 			coll *mongo.Collection
 			docs []any
 		}{{r.regs, docs}, {r.versions, versions}} {
-			if _, err := step.coll.DeleteMany(ctx, in); err != nil {
-				return wrap("replace registries", err)
+			if len(ids) > 0 {
+				if _, err := step.coll.DeleteMany(ctx, in); err != nil {
+					return wrap("replace registries", err)
+				}
 			}
 			for i := 0; i < len(step.docs); i += 200 {
 				if _, err := step.coll.InsertMany(ctx, step.docs[i:min(i+200, len(step.docs))]); err != nil {

@@ -83,13 +83,6 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	fmt.Fprintf(stderr, "generating %d communes, %d villages, %d teams, %d members…\n", len(communes), shape.Villages, shape.Teams, shape.Members)
 	regs := seed.Registries(communes, shape, *seedN, today)
-	codes := make([]string, len(communes))
-	for i, c := range communes {
-		codes[i] = c.Code
-	}
-	if err := a.Store.Registry.EnsureRegistries(ctx, codes); err != nil {
-		return err
-	}
 	bar := newBar(len(regs), "registries", *quiet, stderr)
 	for i := 0; i < len(regs); i += 200 {
 		if err := a.Store.Registry.ReplaceRegistries(ctx, regs[i:min(i+200, len(regs))]); err != nil {
