@@ -342,6 +342,10 @@ type RollupStore interface {
 	SaveRecent(ctx context.Context, r *Recent) error
 	// InsertRecents writes many lists that do not exist yet (after ClearState).
 	InsertRecents(ctx context.Context, rs []*Recent) error
+	// RecentMany returns the lists of keys (empty lists for keys with none).
+	RecentMany(ctx context.Context, keys []string) (map[string]*Recent, error)
+	// SaveRecents writes lists, one round trip per shard.
+	SaveRecents(ctx context.Context, rs []*Recent) error
 	ClearState(ctx context.Context) error
 	// State says what the last consolidation changed; readers cache by it.
 	State(ctx context.Context) (StateChange, error)

@@ -174,6 +174,11 @@ func (j *Coverage) RunNow(ctx context.Context, o RunOptions) (domain.JobRun, err
 }
 
 func (j *Coverage) compute(ctx context.Context, rec *domain.JobRun, full bool) error {
+	phase := time.Now()
+	mark := func(name string) {
+		j.Log.Debug("coverage phase", "run", rec.ID, "phase", name, "ms", time.Since(phase).Milliseconds())
+		phase = time.Now()
+	}
 	if j.Delay > 0 {
 		if err := sleepCtx(ctx, j.Delay); err != nil {
 			return err
@@ -194,10 +199,12 @@ func (j *Coverage) compute(ctx context.Context, rec *domain.JobRun, full bool) e
 	if err != nil {
 		return err
 	}
+	mark("consolidate")
 	rollups, households, err := j.Consolidator.State(ctx)
 	if err != nil {
 		return err
 	}
+	mark("state")
 	today := domain.DateOf(j.Now())
 	communes := j.Units.Find(domain.UnitFilter{Level: domain.LevelCommune, AsOf: today})
 	// Every code the rollups know, mapped to the commune it belongs to today.
@@ -213,13 +220,20 @@ func (j *Coverage) compute(ctx context.Context, rec *domain.JobRun, full bool) e
 			return err
 		}
 	}
+	mark("trained")
+	codesNow := make([]string, len(communes))
+	for i, c := range communes {
+		codesNow[i] = c.Code
+	}
+	regs, err := j.Registry.Registries(ctx, codesNow)
+	if err != nil {
+		return err
+	}
+	mark("registries")
 	rows := make([]domain.CoverageRow, 0, len(communes))
 	dayCounts := map[string]int{}
 	for _, c := range communes {
-		reg, err := j.Registry.Registry(ctx, c.Code)
-		if err != nil && !errors.Is(err, domain.ErrNotFound) {
-			return err
-		}
+		reg := regs[c.Code]
 		in := domain.CoverageInput{Date: rec.Date, Commune: c.Code, Registry: reg, Trained: trained}
 		for _, code := range byCurrent[c.Code] {
 			in.Rollups = append(in.Rollups, rollups[code])
@@ -232,6 +246,7 @@ func (j *Coverage) compute(ctx context.Context, rec *domain.JobRun, full bool) e
 		}
 		rows = append(rows, domain.ComputeCoverage(in))
 	}
+	mark("compute")
 	codes := make([]string, len(rows))
 	for i, r := range rows {
 		codes[i] = r.CommuneCode
@@ -249,9 +264,11 @@ func (j *Coverage) compute(ctx context.Context, rec *domain.JobRun, full bool) e
 		l.Trend = domain.MergeTrend(l.Trend, domain.PointOf(r, dayCounts[r.CommuneCode]))
 		latest = append(latest, l)
 	}
+	mark("latest")
 	if err := j.Store.SaveCoverage(ctx, rec.Date, rows, latest, rec.ID); err != nil {
 		return err
 	}
+	mark("save")
 	rec.Communes = len(rows)
 	return nil
 }

@@ -160,15 +160,18 @@ func (j *Consolidator) saveRecent(ctx context.Context, recent map[string][]domai
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	lists, err := j.Store.RecentMany(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*domain.Recent, 0, len(keys))
 	for _, k := range keys {
-		r, err := j.Store.Recent(ctx, k)
-		if err != nil {
-			return nil, err
-		}
+		r := lists[k]
 		r.Add(recent[k], domain.RecentKeys(recent[k][0])[k])
-		if err := j.Store.SaveRecent(ctx, r); err != nil {
-			return nil, err
-		}
+		out = append(out, r)
+	}
+	if err := j.Store.SaveRecents(ctx, out); err != nil {
+		return nil, err
 	}
 	return keys, nil
 }

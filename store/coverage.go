@@ -75,32 +75,52 @@ func (s *Coverage) SaveCoverage(ctx context.Context, date domain.Date, rows []do
 		dayDocC{ID: string(date), RunID: runID, Computed: now, Rows: string(b)}, upsert()); err != nil {
 		return wrap("save coverage day", err)
 	}
+	// Each commune's history of the year: read in one query, written in one
+	// bulk write (a round trip per commune made the job slow).
 	year := string(date)[:4]
-	for _, r := range slim {
-		id := r.CommuneCode + ":" + year
-		var h historyDoc
-		err := s.history.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&h)
-		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-			return wrap("coverage history", err)
-		}
+	ids := make([]string, len(slim))
+	for i, r := range slim {
+		ids[i] = r.CommuneCode + ":" + year
+	}
+	cur, err := s.history.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return wrap("coverage history", err)
+	}
+	var old []historyDoc
+	if err := cur.All(ctx, &old); err != nil {
+		return wrap("coverage history", err)
+	}
+	have := map[string]string{}
+	for _, h := range old {
+		have[h.ID] = h.Rows
+	}
+	var models []mongo.WriteModel
+	for i, r := range slim {
 		m := map[domain.Date]domain.CoverageRow{}
-		if h.Rows != "" {
-			if err := json.Unmarshal([]byte(h.Rows), &m); err != nil {
-				return fmt.Errorf("store: coverage history %s: %w", id, err)
+		if rows := have[ids[i]]; rows != "" {
+			if err := json.Unmarshal([]byte(rows), &m); err != nil {
+				return fmt.Errorf("store: coverage history %s: %w", ids[i], err)
 			}
 		}
 		m[date] = r
 		hb, _ := json.Marshal(m)
-		if _, err := s.history.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}},
-			historyDoc{ID: id, Commune: r.CommuneCode, Year: year, Rows: string(hb)}, upsert()); err != nil {
+		models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: ids[i]}}).
+			SetReplacement(historyDoc{ID: ids[i], Commune: r.CommuneCode, Year: year, Rows: string(hb)}).SetUpsert(true))
+	}
+	if len(models) > 0 {
+		if _, err := s.history.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
 			return wrap("save coverage history", err)
 		}
 	}
+	models = models[:0]
 	for _, l := range latest {
 		rb, _ := json.Marshal(l.Row)
 		tb, _ := json.Marshal(l.Trend)
 		d := latestDoc{ID: l.Row.CommuneCode, Date: string(l.Row.Date), RunID: runID, Updated: now, Row: string(rb), Trend: string(tb)}
-		if _, err := s.latest.ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, d, upsert()); err != nil {
+		models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.ID}}).SetReplacement(d).SetUpsert(true))
+	}
+	if len(models) > 0 {
+		if _, err := s.latest.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
 			return wrap("save coverage latest", err)
 		}
 	}
@@ -110,13 +130,26 @@ func (s *Coverage) SaveCoverage(ctx context.Context, date domain.Date, rows []do
 // Latest returns the latest figures of communes (every commune when nil).
 func (s *Coverage) Latest(ctx context.Context, communes []string) (map[string]domain.CoverageLatest, error) {
 	var docs []latestDoc
-	if communes == nil {
+	keep := map[string]bool{}
+	for _, c := range communes {
+		keep[c] = true
+	}
+	if communes == nil || len(communes) > 8 { // one query rather than a round trip per commune
 		cur, err := s.latest.Find(ctx, bson.D{})
 		if err != nil {
 			return nil, wrap("coverage latest", err)
 		}
 		if err := cur.All(ctx, &docs); err != nil {
 			return nil, wrap("coverage latest", err)
+		}
+		if communes != nil {
+			kept := docs[:0]
+			for _, d := range docs {
+				if keep[d.ID] {
+					kept = append(kept, d)
+				}
+			}
+			docs = kept
 		}
 	} else {
 		for _, c := range communes {

@@ -376,6 +376,55 @@ func (s *Rollups) InsertRecents(ctx context.Context, rs []*domain.Recent) error 
 	return nil
 }
 
+// RecentMany reads the lists of keys with one query per shard.
+func (s *Rollups) RecentMany(ctx context.Context, keys []string) (map[string]*domain.Recent, error) {
+	byShard := map[*mongo.Collection][]string{}
+	out := make(map[string]*domain.Recent, len(keys))
+	for _, k := range keys {
+		c := s.recentColl(k)
+		byShard[c] = append(byShard[c], k)
+		out[k] = &domain.Recent{Key: k}
+	}
+	for c, ks := range byShard {
+		cur, err := c.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ks}}}})
+		if err != nil {
+			return nil, wrap("recent lists", err)
+		}
+		var docs []recentDoc
+		if err := cur.All(ctx, &docs); err != nil {
+			return nil, wrap("recent lists", err)
+		}
+		for _, d := range docs {
+			r := &domain.Recent{Key: d.ID, Records: make([]domain.Record, len(d.Records))}
+			for i, rd := range d.Records {
+				r.Records[i] = decodeRecent(rd)
+			}
+			out[d.ID] = r
+		}
+	}
+	return out, nil
+}
+
+// SaveRecents writes lists with one bulk write per shard.
+func (s *Rollups) SaveRecents(ctx context.Context, rs []*domain.Recent) error {
+	byShard := map[*mongo.Collection][]mongo.WriteModel{}
+	for _, r := range rs {
+		d := recentDoc{ID: r.Key, Records: make([]string, len(r.Records))}
+		for i, rec := range r.Records {
+			d.Records[i] = encodeRecent(rec)
+		}
+		c := s.recentColl(r.Key)
+		byShard[c] = append(byShard[c], mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: r.Key}}).
+			SetReplacement(d).SetUpsert(true))
+	}
+	for c, models := range byShard {
+		if _, err := c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+			return wrap("save recent lists", err)
+		}
+	}
+	return nil
+}
+
 type stateDoc struct {
 	ID       string   `bson:"_id"`
 	Version  int64    `bson:"version"`
