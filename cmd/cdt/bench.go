@@ -7,6 +7,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/hue-cdt/cdt/internal/app"
 
 	"github.com/hue-cdt/cdt/internal/bench"
 )
@@ -14,12 +17,16 @@ import (
 // benchCmd runs the benchmarks against the real binary (this executable).
 func benchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: cdt bench registry|ingest [--requests N] [--concurrency 1,8,32] [--mongo-uri URI]")
+		return errors.New("usage: cdt bench registry|ingest|scale [--requests N] [--concurrency 1,8,32] [--sizes …] [--mongo-uri URI]")
 	}
 	fs := newFlagSet("bench "+args[0], stderr)
 	requests := fs.Int("requests", 500, "requests per measurement")
 	conc := fs.String("concurrency", "1,8", "client counts, comma separated")
 	uri := fs.String("mongo-uri", getenv("CDT_MONGO_URI"), "measure against this database instead of the embedded one")
+	sizesF := fs.String("sizes", "10000,100000,1000000", "scale: record counts")
+	readsF := fs.String("read-sizes", "10000,1000000", "scale: the sizes at which reads are measured")
+	labelF := fs.String("label", "", "scale: the backend's name in the report")
+	records := fs.Int("records", 1000, "addday: records of the new day")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -38,9 +45,72 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	switch args[0] {
 	case "registry":
 		return bench.Registry(ctx, bench.RegistryOptions{Bin: bin, Requests: *requests, Concurrency: cs, MongoURI: *uri, Out: stdout})
+	case "scale":
+		sizes, err := ints(*sizesF)
+		if err != nil {
+			return err
+		}
+		readSizes, err := ints(*readsF)
+		if err != nil {
+			return err
+		}
+		label := *labelF
+		if label == "" {
+			label = "the embedded database (FerretDB over SQLite)"
+			if *uri != "" {
+				label = *uri
+			}
+		}
+		_, err = bench.Scale(ctx, bench.ScaleOptions{Bin: bin, Sizes: sizes, ReadSizes: readSizes, Requests: *requests,
+			MongoURI: *uri, Label: label, Out: stdout})
+		return err
+	case "scan", "addday":
+		return benchInternal(ctx, args[0], *records, getenv, stdout, stderr)
 	case "ingest":
 		_, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: *requests, Concurrency: cs, MongoURI: *uri, Out: stdout})
 		return err
 	}
 	return fmt.Errorf("unknown benchmark %q", args[0])
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		var n int
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err != nil || n < 0 {
+			return nil, fmt.Errorf("bad number %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// benchInternal runs the steps of cdt bench scale that need the app in this
+// process: "scan" (one plain scan of the records, JSON on stdout) and
+// "addday" (one more day of records, flushed as deltas).
+func benchInternal(ctx context.Context, step string, records int, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := app.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, "warn")
+	a, err := app.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close(context.Background())
+	if step == "scan" {
+		n, d, err := a.ScanRecords(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, `{"records":%d,"ms":%d}`+"\n", n, d.Milliseconds())
+		return nil
+	}
+	n, d, err := a.AddDay(ctx, records, uint64(time.Now().UnixNano()))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, n, d.Milliseconds())
+	return nil
 }

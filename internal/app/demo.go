@@ -109,3 +109,65 @@ func (a *App) loadDemo(ctx context.Context) error {
 	a.Log.Info("demo data loaded", "communes", len(regs), "records", n, "ms", time.Since(start).Milliseconds())
 	return nil
 }
+
+// AddDay stores one more day of generated records the way servers do: in
+// batches, each flushed as a delta and consolidated (a server consolidates
+// every 15 s during the day). It returns how many it stored and the time the
+// consolidations took.
+func (a *App) AddDay(ctx context.Context, n int, seedN uint64) (int, time.Duration, error) {
+	counts, err := a.Store.Registry.RegistryCounts(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	var regs []*domain.CommuneRegistry
+	for code := range counts {
+		reg, err := a.Store.Registry.Registry(ctx, code)
+		if err != nil {
+			return 0, 0, err
+		}
+		if len(reg.Members) > 0 {
+			regs = append(regs, reg)
+		}
+	}
+	process := "day" + newProcessID()
+	var seq int64
+	stored := 0
+	var consolidating time.Duration
+	err = seed.Records(regs, seed.RecordOptions{N: n, Days: 1, End: a.Cfg.Now(), Seed: seedN, Process: process,
+		Hash: a.Ingest.Hash}, func(batch []domain.Record) error {
+		seq++
+		id := domain.DeltaID(process, seq)
+		recs := append([]domain.Record(nil), batch...)
+		for i := range recs {
+			recs[i].Delta = id
+		}
+		res, err := a.Store.Assistance.InsertRecords(ctx, recs)
+		if err != nil {
+			return err
+		}
+		var created []domain.Record
+		for i, r := range res {
+			if r.Created {
+				created = append(created, recs[i])
+			}
+		}
+		stored += len(created)
+		if err := a.Store.Rollups.InsertDelta(ctx, domain.Delta{ID: id, Process: process, Seq: seq, At: a.Cfg.Now(), Records: created}); err != nil {
+			return err
+		}
+		t := time.Now()
+		err = a.Consolidate(ctx)
+		consolidating += time.Since(t)
+		return err
+	})
+	return stored, consolidating, err
+}
+
+// ScanRecords times one plain cursor scan of the records with the fields the
+// coverage job reads: the database's own limit for a full run.
+func (a *App) ScanRecords(ctx context.Context) (int, time.Duration, error) {
+	start := time.Now()
+	n := 0
+	err := a.Store.Assistance.ScanRecords(ctx, func(domain.Record) error { n++; return nil })
+	return n, time.Since(start), err
+}
