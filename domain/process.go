@@ -48,3 +48,15 @@ type LeaseStore interface {
 	// CurrentLease returns the newest lease of key (ErrNotFound if none).
 	CurrentLease(ctx context.Context, key string) (Lease, error)
 }
+
+// Sleep waits for d, or less if ctx ends first (then it returns ctx's error).
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -95,6 +95,14 @@ func (s *Server) coverageRows(ctx context.Context, sc domain.Scope, date domain.
 	return rows, nil
 }
 
+func (s *Server) writeCoverage(c *gin.Context, rows []domain.CoverageRow) {
+	items := make([]coverageView, len(rows))
+	for i, r := range rows {
+		items[i] = s.viewCoverage(r)
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items})
+}
+
 // listCoverage answers GET /coverage/communes?date=.
 func (s *Server) listCoverage(c *gin.Context) error {
 	date, err := queryDate(c, "date")
@@ -105,11 +113,7 @@ func (s *Server) listCoverage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items := make([]coverageView, len(rows))
-	for i, r := range rows {
-		items[i] = s.viewCoverage(r)
-	}
-	c.JSON(http.StatusOK, gin.H{"items": items})
+	s.writeCoverage(c, rows)
 	return nil
 }
 
@@ -144,11 +148,7 @@ func (s *Server) coverageHistory(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items := make([]coverageView, len(rows))
-	for i, r := range rows {
-		items[i] = s.viewCoverage(r)
-	}
-	c.JSON(http.StatusOK, gin.H{"items": items})
+	s.writeCoverage(c, rows)
 	return nil
 }
 

@@ -180,7 +180,7 @@ func (j *Coverage) compute(ctx context.Context, rec *domain.JobRun, full bool) e
 		phase = time.Now()
 	}
 	if j.Delay > 0 {
-		if err := sleepCtx(ctx, j.Delay); err != nil {
+		if err := domain.Sleep(ctx, j.Delay); err != nil {
 			return err
 		}
 	}
@@ -286,7 +286,7 @@ func (j *Coverage) underConsolidationLease(ctx context.Context, fn func(context.
 		if !errors.Is(err, domain.ErrJobRunning) {
 			return err
 		}
-		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+		if err := domain.Sleep(ctx, 200*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -407,15 +407,4 @@ func newRunID(now time.Time) string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

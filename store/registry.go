@@ -197,7 +197,7 @@ func (r *Registries) UpdateRegistry(ctx context.Context, commune string, fn func
 		next.Code = commune
 		version, err := r.claim(ctx, commune, cur.Version)
 		if errors.Is(err, domain.ErrStale) {
-			if err := sleep(ctx, time.Duration(attempt+1)*20*time.Millisecond); err != nil {
+			if err := domain.Sleep(ctx, time.Duration(attempt+1)*20*time.Millisecond); err != nil {
 				return nil, err
 			}
 			continue
@@ -375,17 +375,6 @@ func (r *Registries) forget(commune string) {
 	e.mu.Lock()
 	e.reg = nil
 	e.mu.Unlock()
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // ---- documents ----

@@ -163,7 +163,7 @@ func (d *DB) EnsureIndexes(ctx context.Context) error {
 			if _, err = d.Database.Collection(ix.coll).Indexes().CreateOne(ctx, m); err == nil {
 				break
 			}
-			if serr := sleep(ctx, time.Duration(attempt+1)*250*time.Millisecond); serr != nil {
+			if serr := domain.Sleep(ctx, time.Duration(attempt+1)*250*time.Millisecond); serr != nil {
 				break
 			}
 		}

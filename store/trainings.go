@@ -167,7 +167,7 @@ func (s *Trainings) UpdateTraining(ctx context.Context, id string, fn func(*doma
 		}
 		v, err := claimVersion(ctx, s.claims, "training-"+id, cur.Version, s.now)
 		if errors.Is(err, domain.ErrStale) {
-			if err := sleep(ctx, time.Duration(attempt+1)*20*time.Millisecond); err != nil {
+			if err := domain.Sleep(ctx, time.Duration(attempt+1)*20*time.Millisecond); err != nil {
 				return domain.Training{}, err
 			}
 			continue

@@ -431,22 +431,11 @@ func (a *App) nightly(ctx context.Context) error {
 			return nil
 		}
 		a.Log.Warn("nightly coverage run failed; retrying", "attempt", attempt+1, "err", err)
-		if wait == 0 || sleepCtx(ctx, wait) != nil {
+		if wait == 0 || domain.Sleep(ctx, wait) != nil {
 			break
 		}
 	}
 	return err
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // StartCoverage begins a coverage run and finishes it in the background

@@ -196,21 +196,28 @@ func (c *Client) Login(user, pw string) error {
 	return nil
 }
 
-// Load runs n calls of fn with concurrency workers and times each.
+// Load calls fn n times from workers goroutines (fn gets the call number) and
+// summarises the latencies.
 func Load(n, workers int, fn func(i int) error) Stats {
+	return LoadWorkers(n, workers, func(_, i int) error { return fn(i) })
+}
+
+// LoadWorkers is Load where fn also learns which worker calls it, so that
+// each worker can act as a distinct client.
+func LoadWorkers(n, workers int, fn func(worker, i int) error) Stats {
 	var mu sync.Mutex
 	lat := make([]time.Duration, 0, n)
 	errs := 0
 	next := make(chan int)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range workers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
 				t := time.Now()
-				err := fn(i)
+				err := fn(w, i)
 				d := time.Since(t)
 				mu.Lock()
 				if err != nil {

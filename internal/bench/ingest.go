@@ -99,10 +99,10 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 				"outcome":     "done", "citizen_gender": "f", "citizen_age_group": "36_60", "place": "door"}
 		}
 		// Warm up, then measure. Worker w always uses member w.
-		api := loadPerWorker(min(200, o.Requests), conc, func(w int) error {
+		api := LoadWorkers(min(200, o.Requests), conc, func(w, _ int) error {
 			return postRecord(clients[w%len(clients)], body(w))
 		})
-		api = loadPerWorker(o.Requests, conc, func(w int) error {
+		api = LoadWorkers(o.Requests, conc, func(w, _ int) error {
 			return postRecord(clients[w%len(clients)], body(w))
 		})
 		doc := func(w int) any {
@@ -115,11 +115,11 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 				RecordedAt: time.Now(), Outcome: "done", Gender: "f", AgeGroup: "36_60", Place: "door", By: m.login,
 				Delta: domain.DeltaID("pbench", 1)})
 		}
-		rawStats := loadPerWorker(min(200, o.Requests), conc, func(w int) error {
+		rawStats := LoadWorkers(min(200, o.Requests), conc, func(w, _ int) error {
 			_, err := raw.InsertOne(ctx, doc(w))
 			return err
 		})
-		rawStats = loadPerWorker(o.Requests, conc, func(w int) error {
+		rawStats = LoadWorkers(o.Requests, conc, func(w, _ int) error {
 			_, err := raw.InsertOne(ctx, doc(w))
 			return err
 		})
@@ -135,36 +135,6 @@ func postRecord(c *Client, body map[string]any) error {
 		err = fmt.Errorf("status %d", st)
 	}
 	return err
-}
-
-// loadPerWorker is Load where fn receives the worker number, not the call number.
-func loadPerWorker(n, workers int, fn func(worker int) error) Stats {
-	var mu sync.Mutex
-	lat := make([]time.Duration, 0, n)
-	errs := 0
-	var wg sync.WaitGroup
-	per := (n + workers - 1) / workers
-	start := time.Now()
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range per {
-				t := time.Now()
-				err := fn(w)
-				d := time.Since(t)
-				mu.Lock()
-				if err != nil {
-					errs++
-				} else {
-					lat = append(lat, d)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return Summarise(lat, time.Since(start), errs)
 }
 
 type benchMember struct{ id, team, village, login string }
