@@ -97,21 +97,20 @@ func ComputeCoverage(in CoverageInput) CoverageRow {
 		}
 	}
 	// Households: first contact on or before the day, merged by hash.
-	first := map[string]FirstContact{}
-	for _, h := range in.Households {
-		for hash, f := range h.First {
-			if g, ok := first[hash]; !ok || f.Day < g.Day {
-				first[hash] = f
-			}
+	var households *HouseholdSet
+	switch len(in.Households) {
+	case 0:
+		households = NewHouseholdSet(row.CommuneCode)
+	case 1:
+		households = in.Households[0]
+	default: // communes merged into this one: a household counts once
+		households = NewHouseholdSet(row.CommuneCode)
+		for _, h := range in.Households {
+			households.Merge(h)
 		}
 	}
-	reachedBy := map[string]int{}
-	for _, f := range first {
-		if f.Day <= in.Date {
-			row.HouseholdsReached++
-			reachedBy[f.Village]++
-		}
-	}
+	row.HouseholdsReached = households.Reached(in.Date)
+	reachedBy := households.ReachedByVillage(in.Date)
 	// The registry as it is now.
 	teamVillages := map[string]bool{}
 	for _, t := range reg.Teams {

@@ -2,7 +2,9 @@ package domain
 
 import (
 	"context"
+	"encoding/base64"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -87,7 +89,7 @@ type DayCount struct {
 // Activity is how often a member or team logged, per day.
 type Activity struct {
 	Last Date
-	Days map[Date]int
+	Days Tally
 	N    int // records ever
 }
 
@@ -161,10 +163,10 @@ func (r *Rollup) Count(rec Record) {
 func bump(m map[string]*Activity, id string, day Date) {
 	a := m[id]
 	if a == nil {
-		a = &Activity{Days: map[Date]int{}}
+		a = &Activity{}
 		m[id] = a
 	}
-	a.Days[day]++
+	a.Days.Add(day, 1)
 	a.N++
 	if day > a.Last {
 		a.Last = day
@@ -183,11 +185,7 @@ func (r *Rollup) Trim(today Date) {
 	act := today.AddDays(-ActivityDays + 1)
 	for _, m := range []map[string]*Activity{r.Members, r.Teams} {
 		for _, a := range m {
-			for d := range a.Days {
-				if d < act {
-					delete(a.Days, d)
-				}
-			}
+			a.Days.DropBefore(act)
 		}
 	}
 }
@@ -197,22 +195,28 @@ func (a *Activity) CountIn(from, to Date) int {
 	if a == nil {
 		return 0
 	}
-	n := 0
-	for d, c := range a.Days {
-		if d >= from && d <= to {
-			n += c
-		}
-	}
-	return n
+	return a.Days.CountIn(from, to)
 }
 
 // HouseholdSet is the set of households a commune has reached, with the first
-// day and village each was reached.
+// day and village each was reached. It holds a household in about 30 bytes
+// (a map of hash strings took 80), since a rebuild keeps every commune's set.
 type HouseholdSet struct {
 	Commune string
 	Version int64
 	Seen    map[string]int64
-	First   map[string]FirstContact // household hash → first contact
+
+	first     map[HouseholdKey]firstContact
+	villages  []string // village codes, by index
+	villageIx map[string]uint16
+}
+
+// HouseholdKey is a household hash (IsHouseholdHash) as its 16 raw bytes.
+type HouseholdKey [16]byte
+
+type firstContact struct {
+	day     int32 // DayNumber
+	village uint16
 }
 
 // FirstContact is when and where a household was first assisted.
@@ -223,7 +227,8 @@ type FirstContact struct {
 
 // NewHouseholdSet returns an empty set of commune.
 func NewHouseholdSet(commune string) *HouseholdSet {
-	return &HouseholdSet{Commune: commune, Seen: map[string]int64{}, First: map[string]FirstContact{}}
+	return &HouseholdSet{Commune: commune, Seen: map[string]int64{}, first: map[HouseholdKey]firstContact{},
+		villageIx: map[string]uint16{}}
 }
 
 // Apply adds the households of d (false if d was applied before).
@@ -244,32 +249,76 @@ func (h *HouseholdSet) Apply(d Delta) bool {
 // bits in base64url, 22 characters. Anything else (a record written around
 // the API) is left out of the household counts rather than stop them.
 func IsHouseholdHash(s string) bool {
-	if len(s) != 22 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
+	_, ok := ParseHouseholdKey(s)
+	return ok
 }
+
+// ParseHouseholdKey decodes a household hash.
+func ParseHouseholdKey(s string) (HouseholdKey, bool) {
+	var k HouseholdKey
+	if len(s) != 22 {
+		return k, false
+	}
+	n, err := base64.RawURLEncoding.Strict().Decode(k[:], []byte(s))
+	return k, err == nil && n == 16
+}
+
+// String is the hash as records carry it.
+func (k HouseholdKey) String() string { return base64.RawURLEncoding.EncodeToString(k[:]) }
 
 // Add records a contact; an earlier day replaces a later first contact.
 func (h *HouseholdSet) Add(rec Record) {
-	if !IsHouseholdHash(rec.Household) {
+	if k, ok := ParseHouseholdKey(rec.Household); ok {
+		h.Set(k, DayNumber(rec.Day), rec.VillageCode)
+	}
+}
+
+// Set records that household k was first reached on day (a DayNumber) in
+// village, unless it was reached earlier.
+func (h *HouseholdSet) Set(k HouseholdKey, day int32, village string) {
+	if f, ok := h.first[k]; ok && f.day <= day {
 		return
 	}
-	if f, ok := h.First[rec.Household]; !ok || rec.Day < f.Day {
-		h.First[rec.Household] = FirstContact{Day: rec.Day, Village: rec.VillageCode}
+	v, ok := h.villageIx[village]
+	if !ok {
+		v = uint16(len(h.villages))
+		h.villages = append(h.villages, village)
+		h.villageIx[village] = v
 	}
+	h.first[k] = firstContact{day: day, village: v}
+}
+
+// Len is the number of households reached.
+func (h *HouseholdSet) Len() int { return len(h.first) }
+
+// First returns the first contact of the household with hash (false if none).
+func (h *HouseholdSet) First(hash string) (FirstContact, bool) {
+	k, ok := ParseHouseholdKey(hash)
+	f, found := h.first[k]
+	if !ok || !found {
+		return FirstContact{}, false
+	}
+	return FirstContact{Day: DateOfNumber(f.day), Village: h.villages[f.village]}, true
+}
+
+// Each calls fn for every household, in no order, with its first day as a
+// DayNumber.
+func (h *HouseholdSet) Each(fn func(k HouseholdKey, day int32, village string)) {
+	for k, f := range h.first {
+		fn(k, f.day, h.villages[f.village])
+	}
+}
+
+// Merge adds the households of o (a commune merged into this one).
+func (h *HouseholdSet) Merge(o *HouseholdSet) {
+	o.Each(func(k HouseholdKey, day int32, village string) { h.Set(k, day, village) })
 }
 
 // Reached counts households first reached on or before day.
 func (h *HouseholdSet) Reached(day Date) int {
-	n := 0
-	for _, f := range h.First {
-		if f.Day <= day {
+	d, n := DayNumber(day), 0
+	for _, f := range h.first {
+		if f.day <= d {
 			n++
 		}
 	}
@@ -278,10 +327,17 @@ func (h *HouseholdSet) Reached(day Date) int {
 
 // ReachedByVillage counts, per village, households first reached there on or before day.
 func (h *HouseholdSet) ReachedByVillage(day Date) map[string]int {
+	d := DayNumber(day)
+	by := make([]int, len(h.villages))
+	for _, f := range h.first {
+		if f.day <= d {
+			by[f.village]++
+		}
+	}
 	out := map[string]int{}
-	for _, f := range h.First {
-		if f.Day <= day {
-			out[f.Village]++
+	for i, n := range by {
+		if n > 0 {
+			out[h.villages[i]] += n
 		}
 	}
 	return out
@@ -340,8 +396,9 @@ type RollupStore interface {
 	SaveHouseholdSet(ctx context.Context, h *HouseholdSet) error
 	Recent(ctx context.Context, key string) (*Recent, error) // empty list if none
 	SaveRecent(ctx context.Context, r *Recent) error
-	// InsertRecents writes many lists that do not exist yet (after ClearState).
-	InsertRecents(ctx context.Context, rs []*Recent) error
+	// InsertRecents writes many lists that do not exist yet (after
+	// ClearState), their records in the form of EncodeListed, newest first.
+	InsertRecents(ctx context.Context, lists map[string][]string) error
 	// RecentMany returns the lists of keys (empty lists for keys with none).
 	RecentMany(ctx context.Context, keys []string) (map[string]*Recent, error)
 	// SaveRecents writes lists, one round trip per shard.
@@ -356,4 +413,97 @@ type RollupStore interface {
 // RecordScanner streams every record (full rebuilds and benchmarks).
 type RecordScanner interface {
 	ScanRecords(ctx context.Context, fn func(Record) error) error
+}
+
+// Listed records: fields separated by "|", which no ID, code or time holds;
+// the note comes last and may hold anything. (The first form separated whole
+// fields by U+001F, which JSON, and so FerretDB, stores as six bytes.)
+const (
+	listedV2    = "2|"
+	listedSep   = "|"
+	listedSepV1 = "\x1f"
+)
+
+// EncodeListed is the compact form in which recent lists keep a record: one
+// string of about 80 bytes, without the household hash. Catalogue codes are
+// kept as their index, IDs without the commune they carry. FerretDB writes
+// one string far faster than a sub-document, and a rebuild holds a quarter of
+// a million of them.
+func EncodeListed(r Record) string {
+	c := r.CommuneCode
+	if c == CommuneOf(r.ID) {
+		c = ""
+	}
+	return listedV2 + strings.Join([]string{r.ID, c, local(r.TeamID, r.CommuneCode), local(r.VillageCode, r.CommuneCode),
+		short(Services, r.Service), short(Outcomes, r.Outcome),
+		strconv.FormatInt(r.OccurredAt.UnixMilli(), 36), strconv.FormatInt(r.RecordedAt.UnixMilli(), 36),
+		r.Gender, short(AgeGroups, r.AgeGroup), short(Places, r.Place), r.Note}, listedSep)
+}
+
+// DecodeListed reverses EncodeListed (and reads the first form, which began
+// with the record ID and kept every field whole).
+func DecodeListed(s string) Record {
+	rest, v2 := strings.CutPrefix(s, listedV2)
+	var f []string
+	if v2 {
+		f = strings.SplitN(rest, listedSep, 12)
+	} else {
+		f = strings.Split(s, listedSepV1)
+	}
+	if len(f) < 12 {
+		return Record{}
+	}
+	at, _ := strconv.ParseInt(f[6], 36, 64)
+	rec, _ := strconv.ParseInt(f[7], 36, 64)
+	r := Record{ID: f[0], CommuneCode: f[2], TeamID: f[1], VillageCode: f[3], Service: f[4], Outcome: f[5],
+		OccurredAt: time.UnixMilli(at).UTC(), RecordedAt: time.UnixMilli(rec).UTC(), Gender: f[8], AgeGroup: f[9],
+		Place: f[10], Note: strings.Join(f[11:], " ")}
+	r.MemberID, r.ClientID, _ = strings.Cut(r.ID, ":")
+	r.Day = DateOf(r.OccurredAt)
+	if v2 {
+		r.CommuneCode, r.TeamID = f[1], f[2]
+		if r.CommuneCode == "" {
+			r.CommuneCode = CommuneOf(r.MemberID)
+		}
+		r.TeamID, r.VillageCode = global(r.TeamID, r.CommuneCode), global(r.VillageCode, r.CommuneCode)
+		r.Service, r.Outcome = long(Services, r.Service), long(Outcomes, r.Outcome)
+		r.AgeGroup, r.Place = long(AgeGroups, r.AgeGroup), long(Places, r.Place)
+	}
+	return r
+}
+
+// local drops the commune prefix of an ID ("19753-T012" → "T012").
+func local(id, commune string) string {
+	if rest, ok := strings.CutPrefix(id, commune+"-"); ok && commune != "" {
+		return rest
+	}
+	return "=" + id
+}
+
+func global(id, commune string) string {
+	if rest, ok := strings.CutPrefix(id, "="); ok {
+		return rest
+	}
+	return commune + "-" + id
+}
+
+// short writes a catalogue code as its index (one letter), anything else as
+// "=" and itself.
+func short(codes []string, v string) string {
+	for i, c := range codes {
+		if c == v && i < 26 {
+			return string(rune('a' + i))
+		}
+	}
+	return "=" + v
+}
+
+func long(codes []string, v string) string {
+	if rest, ok := strings.CutPrefix(v, "="); ok {
+		return rest
+	}
+	if len(v) == 1 && v[0] >= 'a' && int(v[0]-'a') < len(codes) {
+		return codes[v[0]-'a']
+	}
+	return v
 }

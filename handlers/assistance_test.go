@@ -277,7 +277,7 @@ func TestHouseholdNumberIsNeverStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 0987654321, 0987654322 (= +84…), HK778899TT, 0987654323
-	if n := len(sets[f.CommuneA].First); n != 4 {
+	if n := sets[f.CommuneA].Len(); n != 4 {
 		t.Fatalf("households: %d, want 4", n)
 	}
 }

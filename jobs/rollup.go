@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -243,36 +244,53 @@ func (j *Consolidator) RebuildFrom(ctx context.Context, also map[string]int64, s
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if err := j.load(ctx); err != nil {
+	old, err := j.Store.Rollups(ctx)
+	if err != nil {
 		return 0, err
 	}
 	mark := map[string]int64{}
-	for _, r := range j.rollups {
+	for _, r := range old {
 		for p, s := range r.Seen {
 			mark[p] = max(mark[p], s)
 		}
 	}
+	// The old state is not needed any more: let it go before the scan.
+	j.rollups, j.households = nil, nil
+	state, err := j.Store.State(ctx)
+	if err != nil {
+		return 0, err
+	}
+	j.version = state.Version
 	for p, s := range also {
 		mark[p] = max(mark[p], s)
 	}
 	rollups := map[string]*domain.Rollup{}
 	households := map[string]*domain.HouseholdSet{}
 	recent := newTopN()
+	interned := map[string]string{}
+	intern := func(s string) string {
+		if v, ok := interned[s]; ok {
+			return v
+		}
+		interned[s] = s
+		return s
+	}
 	n := 0
-	err := source(ctx, func(rec domain.Record) error {
+	err = source(ctx, func(rec domain.Record) error {
 		p, seq, ok := domain.ParseDeltaID(rec.Delta)
 		if !ok || seq > mark[p] {
 			return nil
 		}
+		// Household sets keep each household's first day and village:
+		// share those strings rather than keep one copy per household.
+		rec.Day, rec.VillageCode = domain.Date(intern(string(rec.Day))), intern(rec.VillageCode)
 		c := rec.CommuneCode
 		if rollups[c] == nil {
 			rollups[c], households[c] = domain.NewRollup(c), domain.NewHouseholdSet(c)
 		}
 		rollups[c].Count(rec)
 		households[c].Add(rec)
-		for k, n := range domain.RecentKeys(rec) {
-			recent.add(k, rec, n)
-		}
+		recent.add(rec)
 		n++
 		return nil
 	})
@@ -294,11 +312,7 @@ func (j *Consolidator) RebuildFrom(ctx context.Context, also map[string]int64, s
 			return n, err
 		}
 	}
-	lists := make([]*domain.Recent, 0, len(recent.lists))
-	for k, recs := range recent.lists {
-		lists = append(lists, &domain.Recent{Key: k, Records: recs})
-	}
-	if err := j.Store.InsertRecents(ctx, lists); err != nil {
+	if err := j.Store.InsertRecents(ctx, recent.encoded()); err != nil {
 		return n, err
 	}
 	if err := j.Store.SaveState(ctx, domain.StateChange{Version: j.version + 1, All: true}); err != nil {
@@ -316,26 +330,68 @@ func copyMark(m map[string]int64) map[string]int64 {
 	return out
 }
 
-// topN keeps the newest records per key.
-type topN struct{ lists map[string][]domain.Record }
+// topN keeps the newest records of every recent list, each record encoded
+// once (domain.EncodeListed) and shared by its member's, team's and commune's
+// lists: a million-record rebuild holds about 230,000 list entries.
+type topN struct {
+	lists map[string][]listed
+}
 
-func newTopN() *topN { return &topN{lists: map[string][]domain.Record{}} }
+type listed struct {
+	at  int64   // OccurredAt, Unix milliseconds
+	enc *string // begins with the record's ID, which breaks ties
+}
 
-func (t *topN) add(key string, rec domain.Record, n int) {
-	l := t.lists[key]
-	k := rec.SortKey()
-	if len(l) == n && k <= l[n-1].SortKey() {
-		return
+// newer reports whether the record (at, id) comes before b in a list.
+func newer(at int64, id string, b listed) bool {
+	return at > b.at || (at == b.at && id > listedID(*b.enc))
+}
+
+func listedID(enc string) string {
+	id, _, _ := strings.Cut(enc, "\x1f")
+	return id
+}
+
+func newTopN() *topN { return &topN{lists: map[string][]listed{}} }
+
+func (t *topN) add(rec domain.Record) {
+	e := listed{at: rec.OccurredAt.UnixMilli()}
+	for _, kn := range [...]struct {
+		key string
+		n   int
+	}{{"m:" + rec.MemberID, domain.RecentMember}, {"t:" + rec.TeamID, domain.RecentTeam}, {"c:" + rec.CommuneCode, domain.RecentCommune}} {
+		l := t.lists[kn.key]
+		if len(l) == kn.n && !newer(e.at, rec.ID, l[kn.n-1]) {
+			continue
+		}
+		if e.enc == nil {
+			enc := domain.EncodeListed(rec)
+			e.enc = &enc
+		}
+		i := sort.Search(len(l), func(i int) bool { return newer(e.at, rec.ID, l[i]) })
+		if l == nil {
+			l = make([]listed, 0, kn.n) // no room lost to append's doubling
+		}
+		if len(l) < kn.n {
+			l = append(l, listed{})
+		}
+		copy(l[i+1:], l[i:])
+		l[i] = e
+		t.lists[kn.key] = l
 	}
-	rec.Household = ""
-	i := sort.Search(len(l), func(i int) bool { return l[i].SortKey() < k })
-	l = append(l, domain.Record{})
-	copy(l[i+1:], l[i:])
-	l[i] = rec
-	if len(l) > n {
-		l = l[:n]
+}
+
+// encoded returns the lists, newest first.
+func (t *topN) encoded() map[string][]string {
+	out := make(map[string][]string, len(t.lists))
+	for k, l := range t.lists {
+		recs := make([]string, len(l))
+		for i, e := range l {
+			recs[i] = *e.enc
+		}
+		out[k] = recs
 	}
-	t.lists[key] = l
+	return out
 }
 
 // State returns the consolidated rollups and household sets (cached).

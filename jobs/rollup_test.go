@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -91,11 +92,12 @@ type recount struct {
 	services map[string]map[string]int
 	members  map[string]int
 	hh       map[string]map[string]domain.Date
+	recent   map[string][]domain.Record // every record of each recent list's key
 }
 
 func recountRecords(t *testing.T, db *store.DB) recount {
 	rc := recount{total: map[string]int{}, days: map[string]map[domain.Date]int{}, services: map[string]map[string]int{},
-		members: map[string]int{}, hh: map[string]map[string]domain.Date{}}
+		members: map[string]int{}, hh: map[string]map[string]domain.Date{}, recent: map[string][]domain.Record{}}
 	err := db.Assistance.ScanRecords(context.Background(), func(r domain.Record) error {
 		c := r.CommuneCode
 		rc.total[c]++
@@ -105,6 +107,9 @@ func recountRecords(t *testing.T, db *store.DB) recount {
 		rc.days[c][r.Day]++
 		rc.services[c][r.Service]++
 		rc.members[r.MemberID]++
+		for _, k := range []string{"m:" + r.MemberID, "t:" + r.TeamID, "c:" + r.CommuneCode} {
+			rc.recent[k] = append(rc.recent[k], r)
+		}
 		if d, ok := rc.hh[c][r.Household]; !ok || r.Day < d {
 			rc.hh[c][r.Household] = r.Day
 		}
@@ -143,12 +148,30 @@ func check(t *testing.T, label string, j *jobs.Consolidator, rc recount) {
 				t.Fatalf("%s: member %s %d, want %d", label, id, a.N, rc.members[id])
 			}
 		}
-		if len(h.First) != len(rc.hh[c]) {
-			t.Fatalf("%s: %s households %d, want %d", label, c, len(h.First), len(rc.hh[c]))
+		if h.Len() != len(rc.hh[c]) {
+			t.Fatalf("%s: %s households %d, want %d", label, c, h.Len(), len(rc.hh[c]))
 		}
 		for hash, d := range rc.hh[c] {
-			if h.First[hash].Day != d {
-				t.Fatalf("%s: household first day %s, want %s", label, h.First[hash].Day, d)
+			if f, ok := h.First(hash); !ok || f.Day != d {
+				t.Fatalf("%s: household first day %s, want %s", label, f.Day, d)
+			}
+		}
+	}
+	// Every recent list holds the newest records of its key, newest first.
+	for key, recs := range rc.recent {
+		sort.Slice(recs, func(i, j int) bool { return recs[i].SortKey() > recs[j].SortKey() })
+		want := recs[:min(len(recs), domain.RecentKeys(recs[0])[key])]
+		got, err := j.Store.Recent(context.Background(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Records) != len(want) {
+			t.Fatalf("%s: list %s has %d records, want %d", label, key, len(got.Records), len(want))
+		}
+		for i := range want {
+			g := got.Records[i]
+			if g.ID != want[i].ID || !g.OccurredAt.Equal(want[i].OccurredAt.Truncate(time.Millisecond)) || g.Service != want[i].Service || g.Household != "" {
+				t.Fatalf("%s: list %s record %d = %+v, want %+v", label, key, i, g, want[i])
 			}
 		}
 	}

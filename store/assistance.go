@@ -183,7 +183,7 @@ func (s *Assistance) RecordsOfDeltasAfter(ctx context.Context, process string, s
 // in batches: the full rebuild of the coverage job and the benchmarks use it.
 func (s *Assistance) ScanRecords(ctx context.Context, fn func(domain.Record) error) error {
 	proj := bson.D{{Key: "note", Value: 0}, {Key: "client_id", Value: 0}, {Key: "by", Value: 0}}
-	cur, err := s.coll.Find(ctx, bson.D{}, options.Find().SetProjection(proj).SetBatchSize(2000))
+	cur, err := s.coll.Find(ctx, bson.D{}, options.Find().SetProjection(proj).SetBatchSize(1000))
 	if err != nil {
 		return wrap("scan records", err)
 	}

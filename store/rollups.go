@@ -1,16 +1,15 @@
 package store
 
 import (
+	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -176,13 +175,6 @@ func rollupsFrom(docs []rollupDoc) (map[string]*domain.Rollup, error) {
 			dc.Services, dc.Outcomes, dc.Genders = nz(dc.Services), nz(dc.Outcomes), nz(dc.Genders)
 			dc.AgeGroups, dc.Places = nz(dc.AgeGroups), nz(dc.Places)
 		}
-		for _, m := range []map[string]*domain.Activity{r.Members, r.Teams} {
-			for _, a := range m {
-				if a.Days == nil {
-					a.Days = map[domain.Date]int{}
-				}
-			}
-		}
 		out[d.ID] = r
 	}
 	return out, nil
@@ -221,8 +213,6 @@ type householdDoc struct {
 
 const householdEntry = 20
 
-var epoch2000 = domain.Date("2000-01-01")
-
 // HouseholdSets returns every commune's set of reached households.
 func (s *Rollups) HouseholdSets(ctx context.Context) (map[string]*domain.HouseholdSet, error) {
 	cur, err := s.households.Find(ctx, bson.D{})
@@ -235,20 +225,21 @@ func (s *Rollups) HouseholdSets(ctx context.Context) (map[string]*domain.Househo
 		if err := cur.Decode(&d); err != nil {
 			return nil, wrap("household sets", err)
 		}
-		h := &domain.HouseholdSet{Commune: d.ID, Version: d.Version, Seen: d.Seen,
-			First: make(map[string]domain.FirstContact, len(d.Entries)/householdEntry)}
-		if h.Seen == nil {
-			h.Seen = map[string]int64{}
+		h := domain.NewHouseholdSet(d.ID)
+		h.Version = d.Version
+		if d.Seen != nil {
+			h.Seen = d.Seen
 		}
 		for i := 0; i+householdEntry <= len(d.Entries); i += householdEntry {
 			e := d.Entries[i : i+householdEntry]
-			day := epoch2000.AddDays(int(binary.BigEndian.Uint16(e[16:18])))
+			var k domain.HouseholdKey
+			copy(k[:], e[:16])
 			v := int(binary.BigEndian.Uint16(e[18:20]))
 			village := ""
 			if v < len(d.Villages) {
 				village = d.Villages[v]
 			}
-			h.First[base64.RawURLEncoding.EncodeToString(e[:16])] = domain.FirstContact{Day: day, Village: village}
+			h.Set(k, int32(binary.BigEndian.Uint16(e[16:18])), village)
 		}
 		out[d.ID] = h
 	}
@@ -257,28 +248,31 @@ func (s *Rollups) HouseholdSets(ctx context.Context) (map[string]*domain.Househo
 
 // SaveHouseholdSet writes a commune's household set.
 func (s *Rollups) SaveHouseholdSet(ctx context.Context, h *domain.HouseholdSet) error {
-	d := householdDoc{ID: h.Commune, Version: h.Version, Seen: h.Seen, Entries: make([]byte, 0, len(h.First)*householdEntry)}
-	villages := map[string]int{}
-	keys := make([]string, 0, len(h.First))
-	for k := range h.First {
-		keys = append(keys, k)
+	type entry struct {
+		k       domain.HouseholdKey
+		day     int32
+		village string
 	}
-	sort.Strings(keys)
+	entries := make([]entry, 0, h.Len())
+	h.Each(func(k domain.HouseholdKey, day int32, village string) {
+		entries = append(entries, entry{k, day, village})
+	})
+	sort.Slice(entries, func(i, j int) bool { return bytes.Compare(entries[i].k[:], entries[j].k[:]) < 0 })
+	d := householdDoc{ID: h.Commune, Version: h.Version, Seen: h.Seen, Entries: make([]byte, 0, len(entries)*householdEntry)}
+	villages := map[string]int{}
 	var e [householdEntry]byte
-	for _, k := range keys {
-		f := h.First[k]
-		raw, err := base64.RawURLEncoding.DecodeString(k)
-		if err != nil || len(raw) != 16 {
-			return fmt.Errorf("store: household hash %q is not a 16-byte base64url value", k)
+	for _, f := range entries {
+		if f.day < 0 || f.day > math.MaxUint16 {
+			return fmt.Errorf("store: household first day %s outside 2000–2179", domain.DateOfNumber(f.day))
 		}
-		v, ok := villages[f.Village]
+		v, ok := villages[f.village]
 		if !ok {
 			v = len(d.Villages)
-			villages[f.Village] = v
-			d.Villages = append(d.Villages, f.Village)
+			villages[f.village] = v
+			d.Villages = append(d.Villages, f.village)
 		}
-		copy(e[:16], raw)
-		binary.BigEndian.PutUint16(e[16:18], uint16(domain.DaysBetween(epoch2000, f.Day)))
+		copy(e[:16], f.k[:])
+		binary.BigEndian.PutUint16(e[16:18], uint16(f.day))
 		binary.BigEndian.PutUint16(e[18:20], uint16(v))
 		d.Entries = append(d.Entries, e[:]...)
 	}
@@ -292,29 +286,6 @@ func (s *Rollups) SaveHouseholdSet(ctx context.Context, h *domain.HouseholdSet) 
 type recentDoc struct {
 	ID      string   `bson:"_id"`
 	Records []string `bson:"r"`
-}
-
-const sep = "\x1f"
-
-func encodeRecent(r domain.Record) string {
-	return strings.Join([]string{r.ID, r.TeamID, r.CommuneCode, r.VillageCode, r.Service, r.Outcome,
-		strconv.FormatInt(r.OccurredAt.UnixMilli(), 36), strconv.FormatInt(r.RecordedAt.UnixMilli(), 36),
-		r.Gender, r.AgeGroup, r.Place, r.Note}, sep)
-}
-
-func decodeRecent(s string) domain.Record {
-	f := strings.Split(s, sep)
-	if len(f) < 12 {
-		return domain.Record{}
-	}
-	at, _ := strconv.ParseInt(f[6], 36, 64)
-	rec, _ := strconv.ParseInt(f[7], 36, 64)
-	r := domain.Record{ID: f[0], TeamID: f[1], CommuneCode: f[2], VillageCode: f[3], Service: f[4], Outcome: f[5],
-		OccurredAt: time.UnixMilli(at).UTC(), RecordedAt: time.UnixMilli(rec).UTC(), Gender: f[8], AgeGroup: f[9],
-		Place: f[10], Note: strings.Join(f[11:], " ")}
-	r.MemberID, r.ClientID, _ = strings.Cut(r.ID, ":")
-	r.Day = domain.DateOf(r.OccurredAt)
-	return r
 }
 
 // RecentShards is how many collections hold the recent lists. Every read on
@@ -340,7 +311,7 @@ func (s *Rollups) Recent(ctx context.Context, key string) (*domain.Recent, error
 	}
 	r := &domain.Recent{Key: key, Records: make([]domain.Record, len(d.Records))}
 	for i, rd := range d.Records {
-		r.Records[i] = decodeRecent(rd)
+		r.Records[i] = domain.DecodeListed(rd)
 	}
 	return r, nil
 }
@@ -349,22 +320,19 @@ func (s *Rollups) Recent(ctx context.Context, key string) (*domain.Recent, error
 func (s *Rollups) SaveRecent(ctx context.Context, r *domain.Recent) error {
 	d := recentDoc{ID: r.Key, Records: make([]string, len(r.Records))}
 	for i, rec := range r.Records {
-		d.Records[i] = encodeRecent(rec)
+		d.Records[i] = domain.EncodeListed(rec)
 	}
 	_, err := s.recentColl(r.Key).ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.Key}}, d, upsert())
 	return wrap("save recent", err)
 }
 
-// InsertRecents writes lists in bulk, one InsertMany per shard.
-func (s *Rollups) InsertRecents(ctx context.Context, rs []*domain.Recent) error {
+// InsertRecents writes lists (records in the form of domain.EncodeListed)
+// in bulk, one InsertMany per shard.
+func (s *Rollups) InsertRecents(ctx context.Context, lists map[string][]string) error {
 	byShard := map[*mongo.Collection][]any{}
-	for _, r := range rs {
-		d := recentDoc{ID: r.Key, Records: make([]string, len(r.Records))}
-		for i, rec := range r.Records {
-			d.Records[i] = encodeRecent(rec)
-		}
-		c := s.recentColl(r.Key)
-		byShard[c] = append(byShard[c], d)
+	for key, recs := range lists {
+		c := s.recentColl(key)
+		byShard[c] = append(byShard[c], recentDoc{ID: key, Records: recs})
 	}
 	for c, docs := range byShard {
 		for i := 0; i < len(docs); i += 500 {
@@ -397,7 +365,7 @@ func (s *Rollups) RecentMany(ctx context.Context, keys []string) (map[string]*do
 		for _, d := range docs {
 			r := &domain.Recent{Key: d.ID, Records: make([]domain.Record, len(d.Records))}
 			for i, rd := range d.Records {
-				r.Records[i] = decodeRecent(rd)
+				r.Records[i] = domain.DecodeListed(rd)
 			}
 			out[d.ID] = r
 		}
@@ -411,7 +379,7 @@ func (s *Rollups) SaveRecents(ctx context.Context, rs []*domain.Recent) error {
 	for _, r := range rs {
 		d := recentDoc{ID: r.Key, Records: make([]string, len(r.Records))}
 		for i, rec := range r.Records {
-			d.Records[i] = encodeRecent(rec)
+			d.Records[i] = domain.EncodeListed(rec)
 		}
 		c := s.recentColl(r.Key)
 		byShard[c] = append(byShard[c], mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: r.Key}}).
