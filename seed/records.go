@@ -50,12 +50,14 @@ func Records(regs []*domain.CommuneRegistry, opts RecordOptions, emit func([]dom
 	var workers []worker
 	var cum []float64
 	total := 0.0
+	households := map[string]int{}
 	for _, reg := range regs {
 		var vs []domain.Village
 		for _, v := range reg.Villages {
 			if v.Active {
 				vs = append(vs, v)
 			}
+			households[v.Code] = max(v.Households, 20)
 		}
 		idleTeam := map[string]bool{}
 		for _, t := range reg.Teams {
@@ -151,8 +153,9 @@ func Records(regs []*domain.CommuneRegistry, opts RecordOptions, emit func([]dom
 		if r.IntN(10) == 0 && len(w.villages) > 0 {
 			village = w.villages[r.IntN(len(w.villages))].Code
 		}
-		// Households: a village's pool, with repeats (a Zipf-like pick).
-		hh := int(math.Pow(r.Float64(), 1.6) * 400)
+		// Households: the village's own, some helped again and again (a
+		// Zipf-like pick), so reached households never exceed registered ones.
+		hh := int(math.Pow(r.Float64(), 1.6) * float64(households[village]))
 		ref := fmt.Sprintf("09%08d", (hashInt(village)*7919+hh*104729)%100_000_000)
 		cid := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", r.Uint32(), r.IntN(1<<16), r.IntN(1<<12), r.IntN(1<<12), r.Int64N(1<<48))
 		rec := domain.Record{ID: w.m.ID + ":" + cid, ClientID: cid, MemberID: w.m.ID, TeamID: w.m.TeamID,
