@@ -10,14 +10,14 @@ import (
 	"time"
 
 	"github.com/hue-cdt/cdt/internal/app"
-
 	"github.com/hue-cdt/cdt/internal/bench"
+	"github.com/hue-cdt/cdt/internal/embedded"
 )
 
 // benchCmd runs the benchmarks against the real binary (this executable).
 func benchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: cdt bench registry|ingest|scale [--requests N] [--concurrency 1,8,32] [--sizes …] [--mongo-uri URI]")
+		return errors.New("usage: cdt bench registry|ingest|scale|ferretdb [--requests N] [--concurrency 1,8,32] [--sizes …] [--mongo-uri URI]")
 	}
 	fs := newFlagSet("bench "+args[0], stderr)
 	requests := fs.Int("requests", 500, "requests per measurement")
@@ -27,6 +27,9 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	readsF := fs.String("read-sizes", "10000,1000000", "scale: the sizes at which reads are measured")
 	labelF := fs.String("label", "", "scale: the backend's name in the report")
 	records := fs.Int("records", 1000, "addday: records of the new day")
+	pgURL := fs.String("postgresql-url", "postgres://ferretdb:ferretdb@127.0.0.1:5432/ferretdb", "ferretdb: the PostgreSQL database")
+	addr := fs.String("addr", "127.0.0.1:27018", "ferretdb: where to listen")
+	national := fs.Bool("national", false, "registry: seed the national registry instead of the demo data")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -44,7 +47,8 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	switch args[0] {
 	case "registry":
-		return bench.Registry(ctx, bench.RegistryOptions{Bin: bin, Requests: *requests, Concurrency: cs, MongoURI: *uri, Out: stdout})
+		return bench.Registry(ctx, bench.RegistryOptions{Bin: bin, Requests: *requests, Concurrency: cs, MongoURI: *uri,
+			National: *national, Out: stdout})
 	case "scale":
 		sizes, err := ints(*sizesF)
 		if err != nil {
@@ -66,6 +70,17 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	case "scan", "addday":
 		return benchInternal(ctx, args[0], *records, getenv, stdout, stderr)
+	case "ferretdb":
+		// FerretDB over PostgreSQL, from the module version cdt embeds, until
+		// SIGTERM: the production-like backend of scripts/bench.
+		db, err := embedded.StartPostgreSQL(*pgURL, *addr, app.NewLogger(stderr, "text", "error"))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, db.URI())
+		<-ctx.Done()
+		db.Stop()
+		return nil
 	case "ingest":
 		_, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: *requests, Concurrency: cs, MongoURI: *uri, Out: stdout})
 		return err

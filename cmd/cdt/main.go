@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	_ "time/tzdata" // Asia/Ho_Chi_Minh even in a minimal container image
@@ -25,11 +26,24 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if path := os.Getenv("CDT_CPUPROFILE"); path != "" { // for BENCHMARKS.md: go tool pprof cdt FILE
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cdt: CDT_CPUPROFILE:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "cdt:", err)
 		}
 		stop()
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -41,7 +55,7 @@ commands:
   user add              create a login (password read from stdin)
   jobs run coverage     run the coverage job once, now (--full: rebuild from every record)
   seed                  write a generated data set: --scale hue|national [--records N] [--days D] [--seed N]
-  bench registry        measure start time and registry list latency (BENCHMARKS.md)
+  bench registry|ingest|scale   the benchmarks of BENCHMARKS.md
 
 Run "cdt <command> -h" for the flags of a command.
 `

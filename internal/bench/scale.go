@@ -253,11 +253,11 @@ func writeScale(w io.Writer, label string, rows []ScaleRow) {
 			ratio = r.Full.Seconds() / r.Scan.Seconds()
 		}
 		t = append(t, []string{fmt.Sprint(r.Records), fmt.Sprintf("%.1f", r.SeedTime.Seconds()),
-			fmt.Sprintf("%.2f", r.Scan.Seconds()), fmt.Sprintf("%.2f", r.Full.Seconds()), fmt.Sprintf("%.2f", ratio),
+			fmt.Sprintf("%.2f", r.Scan.Seconds()), fmt.Sprint(r.ScanRSS / 1024), fmt.Sprintf("%.2f", r.Full.Seconds()), fmt.Sprintf("%.2f", ratio),
 			fmt.Sprint(r.FullRSS / 1024), fmt.Sprint(r.NightlyRecords), fmt.Sprintf("%.2f", r.DayConsolidation.Seconds()),
 			fmt.Sprintf("%.2f", r.Nightly.Seconds()), fmt.Sprint(r.NightlyRSS / 1024)})
 	}
-	Table(w, []string{"records", "seed s", "plain scan s (limit)", "full run s", "full / scan", "full peak RSS MiB",
+	Table(w, []string{"records", "seed s", "plain scan s (limit)", "scan peak RSS MiB", "full run s", "full / scan", "full peak RSS MiB",
 		"new day records", "its consolidation s", "nightly run s", "nightly peak RSS MiB"}, t)
 	fmt.Fprintln(w)
 	names := []string{"GET /api/v1/coverage/communes", "commune dashboard", "province dashboard", "GET /api/v1/assistance?member=", "GET /api/v1/teams?commune="}

@@ -35,15 +35,25 @@ func Start(dir, addr string, logger *slog.Logger) (*DB, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	return run(&ferretdb.Config{Handler: "sqlite", SQLiteURL: "file:" + sqliteDir + "/"}, addr, logger)
+}
+
+// StartPostgreSQL runs the same FerretDB over a PostgreSQL database instead
+// (pgURL "postgres://user:pass@host:5432/db"): the production-like backend of
+// the benchmarks, built from the very module version cdt embeds.
+func StartPostgreSQL(pgURL, addr string, logger *slog.Logger) (*DB, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return run(&ferretdb.Config{Handler: "postgresql", PostgreSQLURL: pgURL}, addr, logger)
+}
+
+func run(cfg *ferretdb.Config, addr string, logger *slog.Logger) (*DB, error) {
 	// FerretDB logs every non-ok reply (a duplicate key, which cdt uses on
 	// purpose) at WARN; errors and panics still show.
-	quiet := slog.New(levelFilter{logger.Handler(), slog.LevelError})
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: addr},
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + sqliteDir + "/",
-		Logger:    quiet,
-	})
+	cfg.Logger = slog.New(levelFilter{logger.Handler(), slog.LevelError})
+	cfg.Listener = ferretdb.ListenerConfig{TCP: addr}
+	f, err := ferretdb.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
@@ -58,7 +68,7 @@ func Start(dir, addr string, logger *slog.Logger) (*DB, error) {
 	select {
 	case db.uri = <-uriCh:
 	case <-db.done:
-		return nil, fmt.Errorf("embedded: FerretDB stopped at start (is %s in use, or %s owned by another process?)", addr, sqliteDir)
+		return nil, fmt.Errorf("embedded: FerretDB (%s) stopped at start (is %s in use, or its data owned by another process?)", cfg.Handler, addr)
 	case <-time.After(30 * time.Second):
 		cancel()
 		return nil, fmt.Errorf("embedded: FerretDB did not listen on %s within 30s", addr)

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hue-cdt/cdt/internal/bench"
+)
+
+// TestBenchmarksRunSmall runs every benchmark of BENCHMARKS.md at a tiny size
+// against the real binary so that they cannot rot. It checks that each
+// measured what it names, never how fast.
+func TestBenchmarksRunSmall(t *testing.T) {
+	bin := binary(t)
+	ctx := context.Background()
+
+	t.Run("scale", func(t *testing.T) {
+		var out strings.Builder
+		rows, err := bench.Scale(ctx, bench.ScaleOptions{Bin: bin, Sizes: []int{800}, ReadSizes: []int{800}, Requests: 10,
+			Label: "smoke", Out: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rows[0]
+		if r.Records != 800 || r.Full <= 0 || r.Nightly <= 0 || r.NightlyRecords != 100 || r.FullRSS <= 0 || r.NightlyRSS <= 0 {
+			t.Fatalf("row %+v", r)
+		}
+		for _, name := range []string{"GET /api/v1/coverage/communes", "commune dashboard", "province dashboard",
+			"GET /api/v1/assistance?member=", "GET /api/v1/teams?commune="} {
+			if s := r.Reads[name]; s.N != 10 || s.Errors != 0 || s.P95 <= 0 {
+				t.Errorf("%s: %+v", name, s)
+			}
+		}
+		if !strings.Contains(out.String(), "| 800 |") || !strings.Contains(out.String(), "province dashboard") {
+			t.Errorf("report:\n%s", out.String())
+		}
+	})
+
+	t.Run("ingest", func(t *testing.T) {
+		var out strings.Builder
+		res, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: 40, Concurrency: []int{1, 4}, Out: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 2 || res[1].Clients != 4 {
+			t.Fatalf("results %+v", res)
+		}
+		for _, r := range res {
+			if r.API.N < 40 || r.API.Errors != 0 || r.Raw.N < 40 || r.Raw.Errors != 0 || r.API.P99 <= 0 || r.Raw.P99 <= 0 {
+				t.Errorf("%d clients: api %+v raw %+v", r.Clients, r.API, r.Raw)
+			}
+		}
+	})
+
+	t.Run("registry", func(t *testing.T) {
+		var out strings.Builder
+		if err := bench.Registry(ctx, bench.RegistryOptions{Bin: bin, Requests: 20, Concurrency: []int{2}, Out: &out}); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"GET /api/v1/teams?commune=", "GET /api/v1/members?commune=", "cold"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("report lacks %q:\n%s", want, out.String())
+			}
+		}
+	})
+}
