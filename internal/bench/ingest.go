@@ -61,6 +61,11 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 	if err := admin.Login("demo.tinh", "demo12345"); err != nil {
 		return nil, err
 	}
+	// The first start computes the demo's past nights in the background:
+	// measure once the server is quiet.
+	if err := waitQuiet(ctx, admin); err != nil {
+		return nil, err
+	}
 	maxC := 0
 	for _, c := range o.Concurrency {
 		maxC = max(maxC, c)

@@ -74,6 +74,11 @@ func Registry(ctx context.Context, o RegistryOptions) error {
 	if err := c.Login("admin", "bench-admin-1"); err != nil {
 		return err
 	}
+	if !o.National { // the demo's past nights are computed in the background first
+		if err := waitQuiet(ctx, c); err != nil {
+			return err
+		}
+	}
 	var units struct {
 		Items []struct{ Code string } `json:"items"`
 	}
