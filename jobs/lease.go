@@ -101,7 +101,7 @@ type Elector struct {
 	Now    func() time.Time
 
 	mu    sync.Mutex
-	lease domain.Lease
+	lease domain.Lease // the newest lease this process took, kept to release it on exit
 	held  bool
 }
 
@@ -119,11 +119,15 @@ func (e *Elector) Run(ctx context.Context) {
 		e.campaign(ctx)
 		select {
 		case <-ctx.Done():
+			// Release even when the last renewal was cut short by this very
+			// cancellation: otherwise the next process waits out the TTL. The
+			// release names the epoch and the owner, so it never ends another
+			// process's lease.
 			e.mu.Lock()
-			l, held := e.lease, e.held
+			l := e.lease
 			e.held = false
 			e.mu.Unlock()
-			if held {
+			if l.Key != "" {
 				_ = e.Leases.ReleaseLease(context.WithoutCancel(ctx), l)
 			}
 			return
@@ -134,6 +138,9 @@ func (e *Elector) Run(ctx context.Context) {
 
 func (e *Elector) campaign(ctx context.Context) {
 	l, err := e.Leases.AcquireLease(ctx, electorKey, e.Owner, e.TTL)
+	if err != nil && ctx.Err() != nil {
+		return // stopping: Run releases what is held
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.held = err == nil

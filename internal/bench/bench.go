@@ -18,6 +18,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Stats summarises latencies.
@@ -248,4 +251,18 @@ func Table(w io.Writer, header []string, rows [][]string) {
 	for _, r := range rows {
 		fmt.Fprintln(w, "| "+strings.Join(r, " | ")+" |")
 	}
+}
+
+// dropDatabase empties database name on an external server, so that a
+// benchmark starts from nothing there as it does in a fresh data directory.
+func dropDatabase(ctx context.Context, uri, name string) error {
+	if uri == "" {
+		return nil
+	}
+	c, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		return err
+	}
+	defer c.Disconnect(context.WithoutCancel(ctx))
+	return c.Database(name).Drop(ctx)
 }

@@ -48,6 +48,9 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 	if o.MongoURI != "" {
 		env = append(env, "CDT_MONGO_URI="+o.MongoURI)
 	}
+	if err := dropDatabase(ctx, o.MongoURI, "bench_ingest"); err != nil {
+		return nil, err
+	}
 	srv, err := Start(ctx, o.Bin, env)
 	if err != nil {
 		return nil, err

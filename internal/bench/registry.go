@@ -45,6 +45,9 @@ func Registry(ctx context.Context, o RegistryOptions) error {
 		starts = append(starts, []string{"cdt seed --scale national", fmt.Sprintf("%.1f", time.Since(t0).Seconds())})
 	} else {
 		env = append(env, "CDT_DEMO=true")
+		if err := dropDatabase(ctx, o.MongoURI, "bench_registry"); err != nil {
+			return err
+		}
 	}
 	cold, err := Start(ctx, o.Bin, env)
 	if err != nil {
