@@ -362,6 +362,9 @@ func (j *Coverage) missingDays(ctx context.Context, latest domain.Date) ([]domai
 			done[r.Date] = true
 		}
 	}
+	if done[latest] {
+		return nil, nil // the usual answer, without reading the rollups
+	}
 	first, err := j.firstDay(ctx)
 	if err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ func (s *stallingLeases) AcquireLease(ctx context.Context, key, owner string, tt
 
 // TestStoppedLeaderReleasesDuringARenewal: a leader stopped while renewing
 // still gives its lease up, so a server started next leads at once instead of
-// waiting out the TTL (and running its start-up jobs 5 minutes late).
+// waiting out the TTL (and running its start-up jobs a check period late).
 func TestStoppedLeaderReleasesDuringARenewal(t *testing.T) {
 	db := testdb.Open(t)
 	leases := &stallingLeases{LeaseStore: db.Leases, stall: make(chan struct{})}

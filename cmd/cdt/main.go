@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 
 	_ "time/tzdata" // Asia/Ho_Chi_Minh even in a minimal container image
@@ -27,7 +29,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if path := os.Getenv("CDT_CPUPROFILE"); path != "" { // for BENCHMARKS.md: go tool pprof cdt FILE
-		f, err := os.Create(path)
+		// {pid} tells apart the processes of one benchmark (it starts servers).
+		f, err := os.Create(strings.ReplaceAll(path, "{pid}", strconv.Itoa(os.Getpid())))
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
 		}

@@ -41,7 +41,7 @@ type Config struct {
 	AssistRate    int           // CDT_ASSIST_RATE: assistance requests per second and member
 	LoginRate     int           // CDT_LOGIN_RATE: login attempts per minute and username (×3 per client address)
 	CoverageAt    string        // CDT_COVERAGE_AT: time of the nightly coverage run, HH:MM in Huế (01:00)
-	CoverageCheck time.Duration // CDT_COVERAGE_CHECK: how often a server checks whether the nightly run is due (5m)
+	CoverageCheck time.Duration // CDT_COVERAGE_CHECK: how often a server checks whether the nightly run is due (1m)
 	JobLeaseTTL   time.Duration // CDT_JOB_LEASE_TTL: how long a dead run holder keeps its lease (1m)
 	JobDelay      time.Duration // CDT_DEBUG_JOB_DELAY: hold each run this long (tests of the lease only)
 
@@ -56,7 +56,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", EmbeddedAddr: "127.0.0.1:0", DB: "cdt",
 		SecureCookies: true, LogFormat: "json", LogLevel: "info", CoverageAt: "01:00",
-		CoverageCheck: 5 * time.Minute, JobLeaseTTL: time.Minute}
+		CoverageCheck: time.Minute, JobLeaseTTL: time.Minute}
 }
 
 // FromEnv reads the CDT_* variables over the defaults.
