@@ -77,10 +77,10 @@ func Registry(ctx context.Context, o RegistryOptions) error {
 	if err := c.Login("admin", "bench-admin-1"); err != nil {
 		return err
 	}
-	if !o.National { // the demo's past nights are computed in the background first
-		if err := waitQuiet(ctx, c); err != nil {
-			return err
-		}
+	// A first start computes the past nights in the background: measure once
+	// it is done.
+	if err := waitQuiet(ctx, c); err != nil {
+		return err
 	}
 	var units struct {
 		Items []struct{ Code string } `json:"items"`
