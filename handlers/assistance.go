@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
@@ -340,5 +339,3 @@ func (s *Server) listServices(c *gin.Context) error {
 	c.JSON(http.StatusOK, gin.H{"items": items})
 	return nil
 }
-
-var _ = errors.New
