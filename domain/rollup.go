@@ -118,16 +118,21 @@ func (r *Rollup) Applied(d Delta) bool { return d.Seq <= r.Seen[d.Process] }
 
 // Apply counts the records of d that belong to the commune. It returns false
 // when d was applied before.
-func (r *Rollup) Apply(d Delta) bool {
-	if r.Applied(d) {
+func (r *Rollup) Apply(d Delta) bool { return applyOnce(r.Seen, r.Commune, d, r.Count) }
+
+// applyOnce is the rule that makes a delta count once in every state it
+// feeds: seen holds, per process, the last delta sequence applied; a delta at
+// or below it is skipped, otherwise add gets each of its records of commune.
+func applyOnce(seen map[string]int64, commune string, d Delta, add func(Record)) bool {
+	if d.Seq <= seen[d.Process] {
 		return false
 	}
 	for _, rec := range d.Records {
-		if rec.CommuneCode == r.Commune {
-			r.Count(rec)
+		if rec.CommuneCode == commune {
+			add(rec)
 		}
 	}
-	r.Seen[d.Process] = d.Seq
+	seen[d.Process] = d.Seq
 	return true
 }
 
@@ -232,18 +237,7 @@ func NewHouseholdSet(commune string) *HouseholdSet {
 }
 
 // Apply adds the households of d (false if d was applied before).
-func (h *HouseholdSet) Apply(d Delta) bool {
-	if d.Seq <= h.Seen[d.Process] {
-		return false
-	}
-	for _, rec := range d.Records {
-		if rec.CommuneCode == h.Commune {
-			h.Add(rec)
-		}
-	}
-	h.Seen[d.Process] = d.Seq
-	return true
-}
+func (h *HouseholdSet) Apply(d Delta) bool { return applyOnce(h.Seen, h.Commune, d, h.Add) }
 
 // IsHouseholdHash reports whether s has the form of a household hash: 128
 // bits in base64url, 22 characters. Anything else (a record written around

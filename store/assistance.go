@@ -140,13 +140,9 @@ func (s *Assistance) FindRecords(ctx context.Context, f domain.RecordFilter) ([]
 	}
 	limit := domain.ClampLimit(f.Limit)
 	opts := options.Find().SetSort(bson.D{{Key: "occurred_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit + 1))
-	cur, err := s.coll.Find(ctx, q, opts)
+	docs, err := findDocs[recordDoc](ctx, "find records", s.coll, q, opts)
 	if err != nil {
-		return nil, "", wrap("find records", err)
-	}
-	var docs []recordDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, "", wrap("find records", err)
+		return nil, "", err
 	}
 	out := make([]domain.Record, 0, len(docs))
 	for _, d := range docs {

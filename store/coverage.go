@@ -82,13 +82,9 @@ func (s *Coverage) SaveCoverage(ctx context.Context, date domain.Date, rows []do
 	for i, r := range slim {
 		ids[i] = r.CommuneCode + ":" + year
 	}
-	cur, err := s.history.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	old, err := findDocs[historyDoc](ctx, "coverage history", s.history, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
-		return wrap("coverage history", err)
-	}
-	var old []historyDoc
-	if err := cur.All(ctx, &old); err != nil {
-		return wrap("coverage history", err)
+		return err
 	}
 	have := map[string]string{}
 	for _, h := range old {
@@ -135,12 +131,9 @@ func (s *Coverage) Latest(ctx context.Context, communes []string) (map[string]do
 		keep[c] = true
 	}
 	if communes == nil || len(communes) > 8 { // one query rather than a round trip per commune
-		cur, err := s.latest.Find(ctx, bson.D{})
-		if err != nil {
-			return nil, wrap("coverage latest", err)
-		}
-		if err := cur.All(ctx, &docs); err != nil {
-			return nil, wrap("coverage latest", err)
+		var err error
+		if docs, err = findDocs[latestDoc](ctx, "coverage latest", s.latest, bson.D{}); err != nil {
+			return nil, err
 		}
 		if communes != nil {
 			kept := docs[:0]
@@ -257,13 +250,9 @@ func (s *Coverage) Runs(ctx context.Context, job string, limit int) ([]domain.Jo
 	if job != "" {
 		q = append(q, bson.E{Key: "job", Value: job})
 	}
-	cur, err := s.runs.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "started_at", Value: -1}}).SetLimit(int64(limit)))
+	docs, err := findDocs[runDoc](ctx, "runs", s.runs, q, options.Find().SetSort(bson.D{{Key: "started_at", Value: -1}}).SetLimit(int64(limit)))
 	if err != nil {
-		return nil, wrap("runs", err)
-	}
-	var docs []runDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, wrap("runs", err)
+		return nil, err
 	}
 	out := make([]domain.JobRun, len(docs))
 	for i, d := range docs {

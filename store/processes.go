@@ -39,13 +39,9 @@ func (s *Processes) SaveProcess(ctx context.Context, p domain.Process) error {
 
 // Processes lists the registry.
 func (s *Processes) Processes(ctx context.Context) ([]domain.Process, error) {
-	cur, err := s.coll.Find(ctx, bson.D{})
+	docs, err := findDocs[processDoc](ctx, "processes", s.coll, bson.D{})
 	if err != nil {
-		return nil, wrap("processes", err)
-	}
-	var docs []processDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, wrap("processes", err)
+		return nil, err
 	}
 	out := make([]domain.Process, len(docs))
 	for i, d := range docs {

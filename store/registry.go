@@ -267,13 +267,9 @@ func claimVersion(ctx context.Context, claims *mongo.Collection, key string, cur
 
 // RegistryCounts returns every commune's summary from the version documents.
 func (r *Registries) RegistryCounts(ctx context.Context) (map[string]domain.RegistryCount, error) {
-	cur, err := r.versions.Find(ctx, bson.D{})
+	docs, err := findDocs[versionDoc](ctx, "registry counts", r.versions, bson.D{})
 	if err != nil {
-		return nil, wrap("registry counts", err)
-	}
-	var docs []versionDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, wrap("registry counts", err)
+		return nil, err
 	}
 	out := make(map[string]domain.RegistryCount, len(docs))
 	for _, d := range docs {

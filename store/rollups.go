@@ -64,13 +64,9 @@ func (s *Rollups) InsertDelta(ctx context.Context, d domain.Delta) error {
 
 // PendingDeltas returns up to limit deltas in (process, seq) order.
 func (s *Rollups) PendingDeltas(ctx context.Context, limit int) ([]domain.Delta, error) {
-	cur, err := s.deltas.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	docs, err := findDocs[deltaDoc](ctx, "pending deltas", s.deltas, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
-		return nil, wrap("pending deltas", err)
-	}
-	var docs []deltaDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, wrap("pending deltas", err)
+		return nil, err
 	}
 	out := make([]domain.Delta, len(docs))
 	for i, d := range docs {
@@ -116,13 +112,9 @@ type rollupCounts struct {
 
 // Rollups returns every commune's rollup.
 func (s *Rollups) Rollups(ctx context.Context) (map[string]*domain.Rollup, error) {
-	cur, err := s.rollups.Find(ctx, bson.D{})
+	docs, err := findDocs[rollupDoc](ctx, "rollups", s.rollups, bson.D{})
 	if err != nil {
-		return nil, wrap("rollups", err)
-	}
-	var docs []rollupDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, wrap("rollups", err)
+		return nil, err
 	}
 	return rollupsFrom(docs)
 }
@@ -354,13 +346,9 @@ func (s *Rollups) RecentMany(ctx context.Context, keys []string) (map[string]*do
 		out[k] = &domain.Recent{Key: k}
 	}
 	for c, ks := range byShard {
-		cur, err := c.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ks}}}})
+		docs, err := findDocs[recentDoc](ctx, "recent lists", c, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ks}}}})
 		if err != nil {
-			return nil, wrap("recent lists", err)
-		}
-		var docs []recentDoc
-		if err := cur.All(ctx, &docs); err != nil {
-			return nil, wrap("recent lists", err)
+			return nil, err
 		}
 		for _, d := range docs {
 			r := &domain.Recent{Key: d.ID, Records: make([]domain.Record, len(d.Records))}

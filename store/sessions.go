@@ -90,13 +90,9 @@ func (s *Sessions) RevokeSession(ctx context.Context, id, reason string, now tim
 
 // RevokeUserSessions ends every session of username.
 func (s *Sessions) RevokeUserSessions(ctx context.Context, username, reason string, now time.Time) error {
-	cur, err := s.coll.Find(ctx, bson.D{{Key: "username", Value: username}})
+	docs, err := findDocs[sessionDoc](ctx, "find sessions", s.coll, bson.D{{Key: "username", Value: username}})
 	if err != nil {
-		return wrap("find sessions", err)
-	}
-	var docs []sessionDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return wrap("find sessions", err)
+		return err
 	}
 	for _, d := range docs {
 		if d.RevokedAt.IsZero() {

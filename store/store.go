@@ -188,6 +188,20 @@ func isDup(err error) bool {
 }
 
 // wrap turns driver errors into domain sentinels.
+// findDocs runs a find and decodes every document it returns; errors are
+// wrapped with what (see wrap).
+func findDocs[D any](ctx context.Context, what string, c *mongo.Collection, filter any, opts ...options.Lister[options.FindOptions]) ([]D, error) {
+	cur, err := c.Find(ctx, filter, opts...)
+	if err != nil {
+		return nil, wrap(what, err)
+	}
+	var docs []D
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, wrap(what, err)
+	}
+	return docs, nil
+}
+
 func wrap(op string, err error) error {
 	switch {
 	case err == nil:

@@ -131,13 +131,9 @@ func (s *Trainings) Trainings(ctx context.Context) ([]domain.Training, error) {
 		return out, nil
 	}
 	s.mu.Unlock()
-	cur, err := s.coll.Find(ctx, bson.D{})
+	docs, err := findDocs[trainingDoc](ctx, "trainings", s.coll, bson.D{})
 	if err != nil {
-		return nil, wrap("trainings", err)
-	}
-	var docs []trainingDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, wrap("trainings", err)
+		return nil, err
 	}
 	out := make([]domain.Training, len(docs))
 	for i, d := range docs {

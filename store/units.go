@@ -86,13 +86,9 @@ func (s *Units) SaveExtraUnits(ctx context.Context, units []domain.Unit) error {
 
 // ExtraUnits returns the units stored by SaveExtraUnits.
 func (s *Units) ExtraUnits(ctx context.Context) ([]domain.Unit, error) {
-	cur, err := s.coll.Database().Collection(collUnitsExtra).Find(ctx, bson.D{})
+	docs, err := findDocs[unitDoc](ctx, "extra units", s.coll.Database().Collection(collUnitsExtra), bson.D{})
 	if err != nil {
-		return nil, wrap("extra units", err)
-	}
-	var docs []unitDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, wrap("extra units", err)
+		return nil, err
 	}
 	out := make([]domain.Unit, len(docs))
 	for i, d := range docs {

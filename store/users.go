@@ -61,13 +61,9 @@ func (s *Users) FindUsers(ctx context.Context, f domain.UserFilter) ([]domain.Us
 	if f.Role != "" {
 		q = append(q, bson.E{Key: "role", Value: string(f.Role)})
 	}
-	cur, err := s.coll.Find(ctx, q)
+	docs, err := findDocs[userDoc](ctx, "find users", s.coll, q)
 	if err != nil {
-		return nil, wrap("find users", err)
-	}
-	var docs []userDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, wrap("find users", err)
+		return nil, err
 	}
 	out := make([]domain.User, len(docs))
 	for i, d := range docs {
