@@ -225,7 +225,9 @@ func TestSIGTERMStopsTheProcessCleanly(t *testing.T) {
 	if addr == "" {
 		t.Fatalf("no listening line:\n%s", log.String())
 	}
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		for sc.Scan() {
 			log.WriteString(sc.Text() + "\n")
 		}
@@ -254,11 +256,17 @@ func TestSIGTERMStopsTheProcessCleanly(t *testing.T) {
 	if r.err != nil || r.status != 200 {
 		t.Fatalf("in-flight request: %d %v", r.status, r.err)
 	}
+	<-drained // stderr ends when the process does
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit: %v\n%s", err, log.String())
 	}
 	if cmd.ProcessState.ExitCode() != 0 {
 		t.Fatalf("exit code %d", cmd.ProcessState.ExitCode())
+	}
+	// A clean stop says so, and warns of nothing.
+	out := log.String()
+	if !strings.Contains(out, `"msg":"stopped"`) || strings.Contains(out, `"level":"WARN"`) || strings.Contains(out, `"level":"ERROR"`) {
+		t.Fatalf("shutdown log:\n%s", out)
 	}
 }
 

@@ -192,6 +192,7 @@ type App struct {
 	Coverage     *jobs.Coverage
 	Scheduler    *jobs.Scheduler
 	runs         sync.WaitGroup // manual runs in the background
+	closeOnce    sync.Once
 
 	stopBackground context.CancelFunc
 	background     chan struct{}
@@ -392,8 +393,10 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
-// Close stops everything Open and Start started.
-func (a *App) Close(ctx context.Context) {
+// Close stops everything Open and Start started; later calls do nothing.
+func (a *App) Close(ctx context.Context) { a.closeOnce.Do(func() { a.close(ctx) }) }
+
+func (a *App) close(ctx context.Context) {
 	if a.Scheduler != nil {
 		if err := a.Scheduler.Stop(); err != nil {
 			a.Log.Warn("stopping the scheduler", "err", err)
