@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/hue-cdt/cdt/auth"
 	"github.com/hue-cdt/cdt/domain"
 	"github.com/hue-cdt/cdt/i18n"
 )
@@ -144,5 +143,3 @@ func (s *Server) wrap(h func(*gin.Context) error) gin.HandlerFunc {
 		}
 	}
 }
-
-var _ = auth.ErrGrace

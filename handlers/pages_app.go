@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -286,9 +284,6 @@ func (s *Server) manifest(c *gin.Context) {
 		"icons": []gin.H{icon("icon-192.png", "192x192"), icon("icon-512.png", "512x512")},
 	})
 }
-
-var _ = errors.New
-var _ = fmt.Sprint
 
 func init() {
 	if len(serviceOrder) != len(domain.Services) {

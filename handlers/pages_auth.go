@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -185,5 +184,3 @@ func postForm(c *gin.Context) map[string]string {
 	}
 	return m
 }
-
-var _ = time.Second

@@ -147,8 +147,15 @@ func (r *Run) Execute(ctx context.Context) (domain.JobRun, error) {
 	stop()
 	r.rec.FinishedAt = r.j.Now().UTC()
 	r.rec.Status = domain.RunSucceeded
+	// A run stopped from above (the server is stopping) is recorded as failed,
+	// for API.md has no other end, but it is no fault: the next start redoes
+	// the day.
+	interrupted := err != nil && ctx.Err() != nil
 	if err != nil {
 		r.rec.Status, r.rec.Error = domain.RunFailed, err.Error()
+		if interrupted {
+			r.rec.Error = "interrupted: the server stopped"
+		}
 	}
 	ferr := r.j.Store.FinishRun(context.WithoutCancel(ctx), r.rec)
 	r.held.Release(ctx)
@@ -156,7 +163,7 @@ func (r *Run) Execute(ctx context.Context) (domain.JobRun, error) {
 		err = ferr
 	}
 	level := slog.LevelInfo
-	if err != nil {
+	if err != nil && !interrupted {
 		level = slog.LevelError
 	}
 	r.j.Log.Log(ctx, level, "coverage run", "run", r.rec.ID, "status", r.rec.Status, "date", r.rec.Date, "mode", r.rec.Mode,

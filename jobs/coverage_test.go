@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/hue-cdt/cdt/domain"
-	"github.com/hue-cdt/cdt/ingest"
 	"github.com/hue-cdt/cdt/internal/testdb"
 	"github.com/hue-cdt/cdt/jobs"
 	"github.com/hue-cdt/cdt/refdata"
@@ -283,6 +282,36 @@ func TestNightlyRunsOncePerDay(t *testing.T) {
 	}
 }
 
+// A run stopped with its server is recorded as interrupted (failed, for
+// API.md's statuses), and the next night check computes that day again.
+func TestRunInterruptedByAStopIsRedone(t *testing.T) {
+	w := newWorld(t, testdb.Open(t), 1)
+	job := w.coverage(nil)
+	job.Now = func() time.Time { return time.Date(2026, 11, 21, 18, 5, 0, 0, time.UTC) } // 01:05 on 22 Nov in Huế
+	ctx, stop := context.WithCancel(context.Background())
+	run, err := job.Begin(ctx, jobs.RunOptions{Date: "2026-11-21", Trigger: jobs.TriggerNightly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop() // SIGTERM
+	rec, err := run.Execute(ctx)
+	if err == nil || rec.Status != domain.RunFailed || rec.Error != "interrupted: the server stopped" {
+		t.Fatalf("interrupted run: %+v, %v", rec, err)
+	}
+	ran, err := job.RunNightly(context.Background(), jobs.TriggerCatchUp, 1)
+	if !ran || err != nil {
+		t.Fatalf("the day was not redone: ran=%v %v", ran, err)
+	}
+	runs, _ := w.db.Coverage.Runs(context.Background(), jobs.CoverageJob, 10)
+	status := map[string]string{}
+	for _, r := range runs {
+		status[r.Trigger+" "+string(r.Date)] = r.Status
+	}
+	if len(runs) != 2 || status["nightly 2026-11-21"] != domain.RunFailed || status["catch-up 2026-11-21"] != domain.RunSucceeded {
+		t.Fatalf("runs: %+v", runs)
+	}
+}
+
 func errorsIs(err, target error) bool {
 	for e := err; e != nil; {
 		if e == target {
@@ -296,5 +325,3 @@ func errorsIs(err, target error) bool {
 	}
 	return false
 }
-
-var _ = ingest.Created
