@@ -430,8 +430,8 @@ func (a *App) nightly(ctx context.Context) error {
 	var err error
 	for attempt, wait := range []time.Duration{time.Minute, 5 * time.Minute, 0} {
 		_, err = a.Coverage.RunNightly(ctx, jobs.TriggerNightly, attempt+1)
-		if err == nil || errors.Is(err, domain.ErrJobRunning) {
-			return nil
+		if err == nil || errors.Is(err, domain.ErrJobRunning) || ctx.Err() != nil {
+			return nil // done, done elsewhere, or stopping (the next start redoes it)
 		}
 		a.Log.Warn("nightly coverage run failed; retrying", "attempt", attempt+1, "err", err)
 		if wait == 0 || domain.Sleep(ctx, wait) != nil {
