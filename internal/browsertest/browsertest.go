@@ -110,15 +110,32 @@ func (b *Browser) WaitController() {
 
 func setOffline(off bool) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		all := []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}}
-		if _, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule,
-			network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: all}); err != nil {
+		if err := emulateOffline(ctx, t, off); err != nil {
 			return err
 		}
 		_, err := cdp.Call(ctx, t, network.OverrideNetworkState,
 			network.OverrideNetworkStateParams{Offline: off, DownloadThroughput: -1, UploadThroughput: -1})
 		return err
 	})
+}
+
+// emulateOffline blocks (or restores) the target's network. Chromium 156
+// takes the experimental Network.emulateNetworkConditionsByRule; 148 answers
+// it with "Invalid parameters" (-32602). The legacy
+// Network.emulateNetworkConditions, which cdproto no longer lists, works on
+// both, so it is the fallback whenever ByRule is refused.
+func emulateOffline(ctx context.Context, t *chromedp.Target, off bool) error {
+	all := []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}}
+	_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule,
+		network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: all})
+	if err == nil {
+		return nil
+	}
+	legacy := map[string]any{"offline": off, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+	if lerr := t.Call(ctx, "Network.emulateNetworkConditions", legacy, nil); lerr != nil {
+		return fmt.Errorf("emulateNetworkConditionsByRule: %v; legacy emulateNetworkConditions: %w", err, lerr)
+	}
+	return nil
 }
 
 // Offline cuts (or restores) the network of the page and of its service
