@@ -135,6 +135,9 @@ func (c Config) Validate() error {
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		errs = append(errs, errors.New("CDT_MONGO_URI must start with mongodb:// or mongodb+srv://"))
 	}
+	if c.MongoURI == "" && !embedded.Available {
+		errs = append(errs, errors.New("CDT_MONGO_URI is required: this cdt was built without the embedded database (tag noembedded)"))
+	}
 	if c.MongoURI == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("CDT_DATA_DIR is empty"))
 	}
