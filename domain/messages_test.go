@@ -32,3 +32,17 @@ func TestHolidayKindsHaveNames(t *testing.T) {
 	}
 	requireMessages(t, ids...)
 }
+
+func TestRedactionAndConsentMessages(t *testing.T) {
+	var ids []string
+	for _, m := range (domain.Redaction{Phones: 1, CitizenIDs: 1, Emails: 1}).Messages() {
+		ids = append(ids, m.ID)
+		if got := i18n.For(i18n.VI).T(m.ID, "N", 2); got == "" || got[0] == '!' {
+			t.Errorf("%s: %q", m.ID, got)
+		}
+	}
+	for _, c := range append(domain.Consents, domain.ConsentUnrecorded) {
+		ids = append(ids, "consent."+c)
+	}
+	requireMessages(t, append(ids, "pii.why", "field.consent")...)
+}
