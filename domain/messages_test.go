@@ -46,3 +46,15 @@ func TestRedactionAndConsentMessages(t *testing.T) {
 	}
 	requireMessages(t, append(ids, "pii.why", "field.consent")...)
 }
+
+func TestPrivacyMessages(t *testing.T) {
+	var ids []string
+	for _, k := range domain.PrivacyKinds {
+		ids = append(ids, "privacy.kind."+k, "privacy.kind_help."+k)
+	}
+	for _, s := range domain.PrivacyStatuses {
+		ids = append(ids, "privacy.status."+s)
+	}
+	requireMessages(t, append(ids, "rule.future_date", "rule.household_objected", "field.kind", "field.received_on",
+		"field.contact", "field.reason", "privacy.due", "privacy.left", "privacy.due_today", "privacy.overdue")...)
+}
