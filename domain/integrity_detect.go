@@ -23,6 +23,16 @@ type IntegrityDay struct {
 	Counts func(memberID string, day Date) int
 	// Trainings are the trainings whose dates include Day (training_day).
 	Trainings []Training
+	// WholeNights makes night_bulk judge the night that ends on Day, from
+	// NightStart the evening before to NightEnd, so that a night across
+	// midnight is judged whole: PrevEvening then holds the commune's records
+	// of the day before from NightStart on (the job keeps them from the
+	// previous day's pass, or reads them), and Day's own evening is left to
+	// the next day's run. Without it, night_bulk judges Day's night hours
+	// (before NightEnd and from NightStart), and a night across midnight in
+	// two halves.
+	WholeNights bool
+	PrevEvening []Record
 }
 
 // DetectIntegrity runs every per-commune detector on one commune's day and
@@ -32,6 +42,10 @@ func DetectIntegrity(in IntegrityDay, th IntegrityThresholds, now time.Time) []F
 	byMember := map[string][]Record{}
 	for _, r := range in.Records {
 		byMember[r.MemberID] = append(byMember[r.MemberID], r)
+	}
+	evening := map[string][]Record{}
+	for _, r := range in.PrevEvening {
+		evening[r.MemberID] = append(evening[r.MemberID], r)
 	}
 	members := make([]string, 0, len(byMember))
 	for m, rs := range byMember {
@@ -51,8 +65,10 @@ func DetectIntegrity(in IntegrityDay, th IntegrityThresholds, now time.Time) []F
 		if recs, e := detectSkew(rs, th); recs != nil {
 			add(FlagClockSkew, m, m, recs, e)
 		}
-		if recs, e := detectNight(rs, th); recs != nil {
-			add(FlagNightBulk, m, m, recs, e)
+		if !in.WholeNights {
+			if recs, e := detectNight(rs, th); recs != nil {
+				add(FlagNightBulk, m, m, recs, e)
+			}
 		}
 		for _, g := range detectNotes(rs, th) {
 			add(FlagRepeatedNote, m, m+"|"+g.key, g.recs, g.e)
@@ -61,11 +77,46 @@ func DetectIntegrity(in IntegrityDay, th IntegrityThresholds, now time.Time) []F
 			add(FlagTrainingDay, m, m+"|"+g.key, g.recs, g.e)
 		}
 	}
+	if in.WholeNights {
+		for _, m := range nightOwls(byMember, evening) {
+			var night []Record
+			for _, r := range evening[m] {
+				if th.Night(r.OccurredAt) && r.Day == in.Day.AddDays(-1) && r.OccurredAt.In(Location).Hour() >= th.NightStart {
+					night = append(night, r)
+				}
+			}
+			for _, r := range byMember[m] {
+				if th.Night(r.OccurredAt) && r.OccurredAt.In(Location).Hour() < th.NightEnd {
+					night = append(night, r)
+				}
+			}
+			sort.Slice(night, func(i, j int) bool { return night[i].OccurredAt.Before(night[j].OccurredAt) })
+			if recs, e := detectNight(night, th); recs != nil {
+				add(FlagNightBulk, m, m, recs, e)
+			}
+		}
+	}
 	for _, g := range detectSharedHouseholds(in.Records, th) {
 		add(FlagHouseholdManyMembers, "", g.key, g.recs, g.e)
 	}
 	out = append(out, detectAboveMedian(in, byMember, members, th, now)...)
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// nightOwls lists, sorted, the members with records today or the evening before.
+func nightOwls(today, evening map[string][]Record) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range []map[string][]Record{today, evening} {
+		for id := range m {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	sort.Strings(out)
 	return out
 }
 
@@ -319,6 +370,18 @@ func detectAboveMedian(in IntegrityDay, byMember map[string][]Record, members []
 		}
 		return float64(n) / float64(max(days, 1)), days > 0
 	}
+	// ownRate is the member's records per active day before the window:
+	// a member who always logs this much is zealous, not padding.
+	ownFrom, ownTo := in.Day.AddDays(-th.MedianLookback), in.Day.AddDays(-th.MedianWindow)
+	ownRate := func(id string) (float64, int) {
+		n, days := 0, 0
+		for d := ownFrom; d <= ownTo; d = d.Next() {
+			if c := in.Counts(id, d); c > 0 {
+				n, days = n+c, days+1
+			}
+		}
+		return float64(n) / float64(max(days, 1)), days
+	}
 	var communeMedian *float64
 	var out []Flag
 	for _, id := range members {
@@ -353,6 +416,9 @@ func detectAboveMedian(in IntegrityDay, byMember map[string][]Record, members []
 		}
 		base := median(peers)
 		limit := max(float64(th.MedianMinRecords), th.MedianFactor*base)
+		if own, days := ownRate(id); days >= 3 {
+			limit = max(limit, th.MedianSelfFactor*own)
+		}
 		if float64(len(rs)) < limit {
 			continue
 		}

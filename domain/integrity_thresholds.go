@@ -42,10 +42,15 @@ type IntegrityThresholds struct {
 	NoteMinLen  int
 	// A member is above the median on a day with at least
 	// max(MEDIAN_MIN_RECORDS, MEDIAN_FACTOR × the median of the other team
-	// members' records per active day over the MEDIAN_LOOKBACK days before);
-	// flagged when that holds today and on MEDIAN_DAYS of the last
-	// MEDIAN_WINDOW days (today included).
+	// members' records per active day over the MEDIAN_LOOKBACK days before,
+	// MEDIAN_SELF_FACTOR × the member's own records per active day over the
+	// same days before the last MEDIAN_WINDOW days); flagged when that holds
+	// today and on MEDIAN_DAYS of the last MEDIAN_WINDOW days (today
+	// included). The member's own rate keeps a zealous member, who always
+	// logs much, from being flagged every day; it is left out for a member
+	// with fewer than three active days before the window.
 	MedianFactor     float64
+	MedianSelfFactor float64
 	MedianMinRecords int
 	MedianDays       int
 	MedianWindow     int
@@ -64,7 +69,7 @@ func DefaultIntegrityThresholds() IntegrityThresholds {
 		ClockSkew:         time.Hour,
 		NightStart:        22, NightEnd: 5, NightRecords: 5,
 		NoteRecords: 5, NoteMinLen: 12,
-		MedianFactor: 5, MedianMinRecords: 15, MedianDays: 2, MedianWindow: 7, MedianLookback: 28,
+		MedianFactor: 5, MedianSelfFactor: 2.5, MedianMinRecords: 15, MedianDays: 2, MedianWindow: 7, MedianLookback: 28,
 		TrainingRecords: 2,
 	}
 }
@@ -73,7 +78,7 @@ func DefaultIntegrityThresholds() IntegrityThresholds {
 // CDT_INTEGRITY_<NAME>: counts are whole numbers, windows durations (10m,
 // 1h), hours 0–23, the factor a decimal number.
 var IntegrityThresholdNames = []string{"BURST_HOUSEHOLDS", "BURST_WINDOW", "HOUSEHOLD_MEMBERS", "HOUSEHOLD_COMMUNES",
-	"CLOCK_SKEW", "NIGHT_START", "NIGHT_END", "NIGHT_RECORDS", "NOTE_RECORDS", "NOTE_MIN_LEN", "MEDIAN_FACTOR",
+	"CLOCK_SKEW", "NIGHT_START", "NIGHT_END", "NIGHT_RECORDS", "NOTE_RECORDS", "NOTE_MIN_LEN", "MEDIAN_FACTOR", "MEDIAN_SELF_FACTOR",
 	"MEDIAN_MIN_RECORDS", "MEDIAN_DAYS", "MEDIAN_WINDOW", "MEDIAN_LOOKBACK", "TRAINING_RECORDS"}
 
 // Set parses value into threshold name (one of IntegrityThresholdNames).
@@ -98,12 +103,16 @@ func (t *IntegrityThresholds) Set(name, value string) error {
 			return fmt.Errorf("CDT_INTEGRITY_%s: want a duration like 10m or 1h, got %q", name, value)
 		}
 		*durations[name] = d
-	case name == "MEDIAN_FACTOR":
+	case name == "MEDIAN_FACTOR" || name == "MEDIAN_SELF_FACTOR":
 		f, err := strconv.ParseFloat(value, 64)
 		if err != nil {
 			return fmt.Errorf("CDT_INTEGRITY_%s: want a number like 5 or 4.5, got %q", name, value)
 		}
-		t.MedianFactor = f
+		if name == "MEDIAN_FACTOR" {
+			t.MedianFactor = f
+		} else {
+			t.MedianSelfFactor = f
+		}
 	default:
 		return fmt.Errorf("CDT_INTEGRITY_%s: no such threshold", name)
 	}
@@ -122,7 +131,7 @@ func (t IntegrityThresholds) Validate() error {
 		{"CLOCK_SKEW", t.ClockSkew > 0},
 		{"NIGHT_START", t.NightStart >= 0 && t.NightStart <= 23}, {"NIGHT_END", t.NightEnd >= 0 && t.NightEnd <= 23 && t.NightEnd != t.NightStart},
 		{"NIGHT_RECORDS", t.NightRecords >= 1}, {"NOTE_RECORDS", t.NoteRecords >= 2}, {"NOTE_MIN_LEN", t.NoteMinLen >= 1},
-		{"MEDIAN_FACTOR", t.MedianFactor >= 1}, {"MEDIAN_MIN_RECORDS", t.MedianMinRecords >= 1},
+		{"MEDIAN_FACTOR", t.MedianFactor >= 1}, {"MEDIAN_SELF_FACTOR", t.MedianSelfFactor >= 0}, {"MEDIAN_MIN_RECORDS", t.MedianMinRecords >= 1},
 		{"MEDIAN_WINDOW", t.MedianWindow >= 1}, {"MEDIAN_DAYS", t.MedianDays >= 1 && t.MedianDays <= t.MedianWindow},
 		{"MEDIAN_LOOKBACK", t.MedianLookback >= 1}, {"TRAINING_RECORDS", t.TrainingRecords >= 1},
 	} {
