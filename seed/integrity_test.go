@@ -35,7 +35,8 @@ type integrityMeasure struct {
 // per-member daily counts of the previous days as the rollups keep them.
 // The first MedianLookback days are history only (a running server has it);
 // the `days` days after them are measured.
-func measureIntegrity(t testing.TB, days int, seed uint64, th domain.IntegrityThresholds) integrityMeasure {
+// wholeNights chooses how night_bulk judges nights (IntegrityDay.WholeNights).
+func measureIntegrity(t testing.TB, days int, seed uint64, th domain.IntegrityThresholds, wholeNights bool) integrityMeasure {
 	measured := days
 	days += th.MedianLookback
 	t.Helper()
@@ -123,7 +124,7 @@ func measureIntegrity(t testing.TB, days int, seed uint64, th domain.IntegrityTh
 				}
 			}
 			flags = append(flags, domain.DetectIntegrity(domain.IntegrityDay{Day: day, Commune: c, Records: recs,
-				Registry: registry[c], Counts: count, Trainings: ts, WholeNights: true, PrevEvening: evening}, th, now)...)
+				Registry: registry[c], Counts: count, Trainings: ts, WholeNights: wholeNights, PrevEvening: evening}, th, now)...)
 			cross.Add(recs)
 		}
 		flags = append(flags, cross.Flags(th, now)...)
@@ -237,7 +238,7 @@ func (m integrityMeasure) falseRate(kind string) float64 {
 //	go test ./seed -run TestIntegrityRecallAndFalseFlags -v
 func TestIntegrityRecallAndFalseFlags(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
-		m := measureIntegrity(t, 28, seed, domain.DefaultIntegrityThresholds())
+		m := measureIntegrity(t, 28, seed, domain.DefaultIntegrityThresholds(), true)
 		t.Logf("seed %d: %s", seed, m.table())
 		if m.records < 80_000 || m.clean < m.records*90/100 {
 			t.Fatalf("%d records, %d clean: not the data set of the measurement", m.records, m.clean)
