@@ -104,23 +104,18 @@ func (pl *planter) day(i int, day domain.Date) error {
 			kinds = append(kinds, kind)
 		}
 	}
-	for range pl.count(plantBursts) {
-		put(domain.FlagBurst, pl.burst(day)...)
-	}
-	for range pl.count(plantShared) {
-		put(domain.FlagHouseholdManyMembers, pl.shared(day)...)
-	}
-	for range pl.count(plantCross) {
-		put(domain.FlagHouseholdManyCommunes, pl.cross(day)...)
-	}
-	for range pl.count(plantSkews) {
-		put(domain.FlagClockSkew, pl.skewed(day)...)
-	}
-	for range pl.count(plantNights) {
-		put(domain.FlagNightBulk, pl.night(day)...)
-	}
-	for range pl.count(plantNotes) {
-		put(domain.FlagRepeatedNote, pl.repeated(day)...)
+	for _, p := range []struct {
+		rate float64
+		kind string
+		make func(domain.Date) []domain.Record
+	}{
+		{plantBursts, domain.FlagBurst, pl.burst}, {plantShared, domain.FlagHouseholdManyMembers, pl.shared},
+		{plantCross, domain.FlagHouseholdManyCommunes, pl.cross}, {plantSkews, domain.FlagClockSkew, pl.skewed},
+		{plantNights, domain.FlagNightBulk, pl.night}, {plantNotes, domain.FlagRepeatedNote, pl.repeated},
+	} {
+		for range pl.count(p.rate) {
+			put(p.kind, p.make(day)...)
+		}
 	}
 	wis := make([]int, 0, len(pl.padders))
 	for wi, run := range pl.padders {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -84,32 +83,16 @@ func (s *Privacy) PrivacyRequest(ctx context.Context, id string) (domain.Privacy
 // UpdatePrivacyRequest applies fn to a copy of request id and saves it once
 // it has claimed the next version.
 func (s *Privacy) UpdatePrivacyRequest(ctx context.Context, id string, fn func(*domain.PrivacyRequest) error) (domain.PrivacyRequest, error) {
-	for attempt := range 20 {
-		cur, err := s.PrivacyRequest(ctx, id)
-		if err != nil {
-			return domain.PrivacyRequest{}, err
-		}
-		next := cur
-		if err := fn(&next); err != nil {
-			return domain.PrivacyRequest{}, err
-		}
-		v, err := claimVersion(ctx, s.claims, "privacy-"+id, cur.Version, s.now)
-		if errors.Is(err, domain.ErrStale) {
-			if err := domain.Sleep(ctx, time.Duration(attempt+1)*20*time.Millisecond); err != nil {
-				return domain.PrivacyRequest{}, err
-			}
-			continue
-		}
-		if err != nil {
-			return domain.PrivacyRequest{}, err
-		}
-		next.ID, next.Version = id, v
-		if _, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, toPrivacyDoc(next)); err != nil {
-			return domain.PrivacyRequest{}, wrap("save privacy request", err)
-		}
-		return next, nil
-	}
-	return domain.PrivacyRequest{}, fmt.Errorf("store: privacy request %s: %w", id, domain.ErrStale)
+	return updateVersioned(ctx, s.claims, "privacy-"+id, s.now, 20,
+		func() (domain.PrivacyRequest, int64, error) {
+			cur, err := s.PrivacyRequest(ctx, id)
+			return cur, cur.Version, err
+		}, fn,
+		func(next *domain.PrivacyRequest, v int64) error {
+			next.ID, next.Version = id, v
+			_, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, toPrivacyDoc(*next))
+			return wrap("save privacy request", err)
+		})
 }
 
 // FindPrivacyRequests lists the requests matching f, most recently received
