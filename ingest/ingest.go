@@ -100,7 +100,10 @@ func (s *Service) Log(ctx context.Context, cl domain.Caller, in []domain.NewReco
 			results[i].Status, results[i].Err = Invalid, err
 			continue
 		}
-		rec.Household, rec.DeviceSkew = s.Hash(ref), skew
+		if ref != "" { // "" when the citizen refused consent: nothing to hash
+			rec.Household = s.Hash(ref)
+		}
+		rec.DeviceSkew = skew
 		results[i].ID, results[i].Record = rec.ID, rec
 		if seen[rec.ID] { // the same record twice in one batch
 			results[i].Status = Duplicate

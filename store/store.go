@@ -48,6 +48,7 @@ type DB struct {
 	Leases     *Leases
 	Coverage   *Coverage
 	Trainings  *Trainings
+	Privacy    *Privacy
 }
 
 // Options tune a DB; the zero value is the production default.
@@ -93,6 +94,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	d.Leases = &Leases{coll: db.Collection(collLeases), now: o.Now}
 	d.Coverage = newCoverage(db)
 	d.Trainings = newTrainings(db, o.Now)
+	d.Privacy = newPrivacy(db, o.Now)
 	return d, nil
 }
 

@@ -44,6 +44,8 @@ type Config struct {
 	CoverageCheck time.Duration // CDT_COVERAGE_CHECK: how often a server checks whether the nightly run is due (1m)
 	JobLeaseTTL   time.Duration // CDT_JOB_LEASE_TTL: how long a dead run holder keeps its lease (1m)
 	JobDelay      time.Duration // CDT_DEBUG_JOB_DELAY: hold each run this long (tests of the lease only)
+	// Integrity holds the thresholds of the integrity flags (CDT_INTEGRITY_*).
+	Integrity domain.IntegrityThresholds
 
 	// For tests and tools.
 	Now        func() time.Time
@@ -56,7 +58,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", EmbeddedAddr: "127.0.0.1:0", DB: "cdt",
 		SecureCookies: true, LogFormat: "json", LogLevel: "info", CoverageAt: "01:00",
-		CoverageCheck: time.Minute, JobLeaseTTL: time.Minute}
+		CoverageCheck: time.Minute, JobLeaseTTL: time.Minute, Integrity: domain.DefaultIntegrityThresholds()}
 }
 
 // FromEnv reads the CDT_* variables over the defaults.
@@ -103,6 +105,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("CDT_LOGIN_RATE: want a number of attempts per minute, got %q", v)
 		}
 		c.LoginRate = n
+	}
+	for _, name := range domain.IntegrityThresholdNames {
+		if v := getenv("CDT_INTEGRITY_" + name); v != "" {
+			if err := c.Integrity.Set(name, v); err != nil {
+				return c, err
+			}
+		}
 	}
 	var err error
 	if c.Demo, err = boolEnv(getenv, "CDT_DEMO", false); err != nil {
@@ -155,6 +164,9 @@ func (c Config) Validate() error {
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, errors.New("CDT_LOG_FORMAT must be json or text"))
+	}
+	if err := c.Integrity.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
