@@ -3,17 +3,15 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/hue-cdt/cdt/domain"
 	"github.com/hue-cdt/cdt/i18n"
+	"github.com/hue-cdt/cdt/sheets"
 )
 
 // exportTable is the latest coverage in the caller's scope as two tables:
@@ -93,23 +91,7 @@ func (s *Server) exportCSV(c *gin.Context) error {
 		return err
 	}
 	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
-	w := csv.NewWriter(&buf)
-	_ = w.Write(t.communeHead)
-	for _, r := range t.communeRows {
-		rec := make([]string, len(r))
-		for i, v := range r {
-			switch x := v.(type) {
-			case float64:
-				rec[i] = strconv.FormatFloat(x, 'f', 1, 64)
-			default:
-				rec[i] = fmt.Sprint(x)
-			}
-		}
-		_ = w.Write(rec)
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
+	if err := sheets.WriteCSV(&buf, t.communeHead, t.communeRows); err != nil {
 		return err
 	}
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="cdt-coverage-%s.csv"`, t.date))
@@ -125,44 +107,23 @@ func (s *Server) exportXLSX(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	f := excelize.NewFile()
-	defer f.Close()
-	communes, villages := l.T("export.sheet_communes"), l.T("export.sheet_villages")
-	if err := f.SetSheetName("Sheet1", communes); err != nil {
-		return err
-	}
-	if _, err := f.NewSheet(villages); err != nil {
-		return err
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	widths := []sheets.Width{{From: "A", To: "A", Chars: 10}, {From: "B", To: "B", Chars: 26}}
+	var buf bytes.Buffer
+	err = sheets.WriteXLSX(&buf,
+		sheets.Sheet{Name: l.T("export.sheet_communes"), Head: anys(t.communeHead), Rows: t.communeRows, Header: true, Widths: widths},
+		sheets.Sheet{Name: l.T("export.sheet_villages"), Head: anys(t.villageHead), Rows: t.villageRows, Header: true, Widths: widths})
 	if err != nil {
 		return err
 	}
-	for _, sh := range []struct {
-		name string
-		head []string
-		rows [][]any
-	}{{communes, t.communeHead, t.communeRows}, {villages, t.villageHead, t.villageRows}} {
-		if err := f.SetSheetRow(sh.name, "A1", &sh.head); err != nil {
-			return err
-		}
-		end, _ := excelize.CoordinatesToCellName(len(sh.head), 1)
-		_ = f.SetCellStyle(sh.name, "A1", end, bold)
-		_ = f.SetPanes(sh.name, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
-		for i, r := range sh.rows {
-			cell, _ := excelize.CoordinatesToCellName(1, i+2)
-			if err := f.SetSheetRow(sh.name, cell, &r); err != nil {
-				return err
-			}
-		}
-		_ = f.SetColWidth(sh.name, "A", "A", 10)
-		_ = f.SetColWidth(sh.name, "B", "B", 26)
-	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		return err
-	}
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="cdt-coverage-%s.xlsx"`, t.date))
-	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+	c.Data(http.StatusOK, sheets.ContentTypeXLSX, buf.Bytes())
 	return nil
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }

@@ -105,7 +105,7 @@ func (s *Server) trainingsPage(c *gin.Context) error {
 		}
 	}
 	d.Chart = s.trainedOverTime(l, regs, ts, d.Target)
-	all := untrained(regs, trained)
+	all := domain.Untrained(regs, trained)
 	d.Untrained = all[:min(len(all), 100)]
 	d.More = len(all) - len(d.Untrained)
 	s.render(c, http.StatusOK, tplTrainings, l.T("training.title")+" · "+u.ShortName, pageData{Data: d})
@@ -115,48 +115,15 @@ func (s *Server) trainingsPage(c *gin.Context) error {
 // trainedOverTime draws the share of today's active teams trained by the end
 // of each of the last 18 months, with the target as a line.
 func (s *Server) trainedOverTime(l *i18n.Localizer, regs []*domain.CommuneRegistry, ts []domain.Training, target float64) template.HTML {
-	teamOf := map[string]string{}
-	total := 0
-	for _, reg := range regs {
-		for _, m := range reg.Members {
-			if m.Active {
-				teamOf[m.ID] = m.TeamID
-			}
-		}
-		for _, t := range reg.Teams {
-			if t.Active {
-				total++
-			}
-		}
-	}
-	if total == 0 {
+	months := domain.TrainedByMonth(regs, ts, s.d.Now(), 18)
+	if len(months) == 0 {
 		return ""
 	}
-	firstTrained := map[string]time.Time{} // team → end of its first training
-	for _, t := range ts {
-		for _, a := range t.Attendees {
-			team, ok := teamOf[a.MemberID]
-			if !ok {
-				continue
-			}
-			if f, seen := firstTrained[team]; !seen || t.EndsAt.Before(f) {
-				firstTrained[team] = t.EndsAt
-			}
-		}
-	}
-	now := s.d.Now().In(domain.Location)
 	var labels []string
 	var values, line []float64
-	for i := 17; i >= 0; i-- {
-		end := time.Date(now.Year(), now.Month()-time.Month(i)+1, 1, 0, 0, 0, 0, domain.Location)
-		n := 0
-		for _, f := range firstTrained {
-			if f.Before(end) {
-				n++
-			}
-		}
-		labels = append(labels, end.AddDate(0, 0, -1).Format("01/2006"))
-		values = append(values, float64(n)/float64(total)*100)
+	for _, m := range months {
+		labels = append(labels, m.Month.Format("01/2006"))
+		values = append(values, m.Share*100)
 		line = append(line, target*100)
 	}
 	return bars(barSeries{Labels: labels, Values: values, Line: line, Title: l.T("training.over_time"), Unit: " %"})

@@ -3,24 +3,19 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/csv"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/hue-cdt/cdt/domain"
 	"github.com/hue-cdt/cdt/i18n"
 	"github.com/hue-cdt/cdt/refdata"
+	"github.com/hue-cdt/cdt/sheets"
 )
 
 // trainingVisible reports whether the caller may see training t: province
@@ -44,12 +39,6 @@ func (s *Server) trainingUnit(sc domain.Scope, unit string) (string, error) {
 	return domain.LevelCommuneTraining, sc.ManageCommune(unit)
 }
 
-func newTrainingID(t time.Time) string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return "TR" + t.In(domain.Location).Format("20060102") + "-" + hex.EncodeToString(b)
-}
-
 // createTraining creates a training for the caller's scope.
 func (s *Server) createTraining(ctx context.Context, sc domain.Scope, in domain.NewTraining) (domain.Training, error) {
 	t, err := domain.ValidateTraining(in, s.d.Now())
@@ -68,7 +57,7 @@ func (s *Server) createTraining(ctx context.Context, sc domain.Scope, in domain.
 	if err != nil {
 		return domain.Training{}, err
 	}
-	t.ID, t.Level, t.CreatedAt, t.CreatedBy = newTrainingID(s.d.Now()), level, s.d.Now(), sc.Caller.Username
+	t.ID, t.Level, t.CreatedAt, t.CreatedBy = domain.NewTrainingID(s.d.Now()), level, s.d.Now(), sc.Caller.Username
 	if t.OrganizingUnit == "" {
 		u, _ := s.d.Units.Get(t.UnitCode, s.today())
 		t.OrganizingUnit = u.Name
@@ -284,79 +273,13 @@ func (s *Server) unmarkAttendance(c *gin.Context) error {
 
 // ---- sign-in sheets ----
 
-// sheetHeaders maps the column names people use to the fields of a row;
-// headers are compared without diacritics or case.
-var sheetHeaders = map[string][]string{
-	"member_id": {"ma thanh vien", "member_id", "member id", "id", "ma"},
-	"phone":     {"so dien thoai", "sdt", "dien thoai", "phone", "phone number", "so dt"},
-	"name":      {"ho va ten", "ho ten", "ten", "full_name", "full name", "name", "hoten"},
-	"team":      {"to", "ten to", "to cnscd", "team", "team name", "thon", "to dan pho"},
-}
-
-// readSheet reads the first sheet of a CSV or XLSX sign-in sheet into rows.
+// readSheet reads the rows of an uploaded sign-in sheet.
 func readSheet(name string, data []byte) ([]domain.SheetRow, error) {
-	var records [][]string
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".xlsx":
-		f, err := excelize.OpenReader(bytes.NewReader(data))
-		if err != nil {
-			return nil, domain.Invalid("file", "sheet_unreadable")
-		}
-		defer f.Close()
-		sheets := f.GetSheetList()
-		if len(sheets) == 0 {
-			return nil, domain.Invalid("file", "sheet_unreadable")
-		}
-		if records, err = f.GetRows(sheets[0]); err != nil {
-			return nil, domain.Invalid("file", "sheet_unreadable")
-		}
-	case ".csv", ".txt":
-		data = bytes.TrimPrefix(data, []byte("\ufeff"))
-		r := csv.NewReader(bytes.NewReader(data))
-		r.FieldsPerRecord = -1
-		r.LazyQuotes = true
-		var err error
-		if records, err = r.ReadAll(); err != nil {
-			return nil, domain.Invalid("file", "sheet_unreadable")
-		}
-	default:
-		return nil, domain.Invalid("file", "sheet_type")
+	records, err := sheets.Read(name, data)
+	if err != nil {
+		return nil, err
 	}
-	if len(records) == 0 {
-		return nil, domain.Invalid("file", "sheet_empty")
-	}
-	col := map[string]int{}
-	for i, h := range records[0] {
-		k := domain.ASCIIFold(h)
-		for field, names := range sheetHeaders {
-			for _, n := range names {
-				if _, taken := col[field]; k == n && !taken {
-					col[field] = i
-				}
-			}
-		}
-	}
-	_, hasID := col["member_id"]
-	_, hasPhone := col["phone"]
-	_, hasName := col["name"]
-	if !hasID && !hasPhone && !hasName {
-		return nil, domain.Invalid("file", "sheet_columns")
-	}
-	if len(records) > 3001 {
-		return nil, domain.Invalid("file", "too_many", 3000)
-	}
-	get := func(rec []string, field string) string {
-		if i, ok := col[field]; ok && i < len(rec) {
-			return strings.TrimSpace(rec[i])
-		}
-		return ""
-	}
-	var rows []domain.SheetRow
-	for i, rec := range records[1:] {
-		rows = append(rows, domain.SheetRow{Row: i + 2, MemberID: get(rec, "member_id"), Phone: get(rec, "phone"),
-			Name: get(rec, "name"), Team: get(rec, "team")})
-	}
-	return rows, nil
+	return domain.SheetRows(records)
 }
 
 type sheetResult struct {
@@ -565,20 +488,6 @@ func (s *Server) trainingProgress(c *gin.Context) error {
 	return nil
 }
 
-// untrained lists the active members of communes who attended no training.
-func untrained(regs []*domain.CommuneRegistry, trained map[string]map[string]bool) []domain.Member {
-	var out []domain.Member
-	for _, reg := range regs {
-		for _, m := range reg.Members {
-			if _, ok := trained[m.ID]; m.Active && !ok {
-				out = append(out, m)
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
 // exportUntrained answers GET /exports/untrained.xlsx?unit=: the active members
 // never trained, to fill the next course.
 func (s *Server) exportUntrained(c *gin.Context) error {
@@ -599,32 +508,20 @@ func (s *Server) exportUntrained(c *gin.Context) error {
 		u, _ := s.d.Units.Get(reg.Code, s.today())
 		communeNames[reg.Code] = u.Name
 	}
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := l.T("export.sheet_untrained")
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return err
-	}
 	head := []any{l.T("member.id"), l.T("field.full_name"), l.T("field.position"), l.T("field.affiliation"), l.T("field.phone"),
 		l.T("field.team"), l.T("export.commune")}
-	if err := f.SetSheetRow(sheet, "A1", &head); err != nil {
-		return err
+	var rows [][]any
+	for _, m := range domain.Untrained(regs, trained) {
+		rows = append(rows, []any{m.ID, m.FullName, l.T("position." + string(m.Position)), l.T("affiliation." + m.Affiliation), m.Phone,
+			teamNames[m.TeamID], communeNames[m.CommuneCode]})
 	}
-	for i, m := range untrained(regs, trained) {
-		row := []any{m.ID, m.FullName, l.T("position." + string(m.Position)), l.T("affiliation." + m.Affiliation), m.Phone,
-			teamNames[m.TeamID], communeNames[m.CommuneCode]}
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := f.SetSheetRow(sheet, cell, &row); err != nil {
-			return err
-		}
-	}
-	_ = f.SetColWidth(sheet, "B", "B", 26)
-	_ = f.SetColWidth(sheet, "F", "G", 26)
 	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
+	err = sheets.WriteXLSX(&buf, sheets.Sheet{Name: l.T("export.sheet_untrained"), Head: head, Rows: rows,
+		Widths: []sheets.Width{{From: "B", To: "B", Chars: 26}, {From: "F", To: "G", Chars: 26}}})
+	if err != nil {
 		return err
 	}
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="cdt-untrained-%s.xlsx"`, s.today()))
-	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+	c.Data(http.StatusOK, sheets.ContentTypeXLSX, buf.Bytes())
 	return nil
 }
