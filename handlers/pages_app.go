@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/handlers/httpx"
 	"github.com/hue-cdt/cdt/i18n"
 	"github.com/hue-cdt/cdt/ingest"
 	"github.com/hue-cdt/cdt/templates"
@@ -44,7 +45,7 @@ func (s *Server) appRoutes() {
 	e.GET("/app/sw.js", s.serviceWorker)
 	e.GET("/app/manifest.webmanifest", s.manifest)
 	api := e.Group("/app/api", s.csrfProtect(), s.webJSON)
-	api.POST("/assistance/batch", s.wrap(s.createAssistanceBatch))
+	api.POST("/assistance/batch", httpx.JSON(s.api.CreateAssistanceBatch).Func())
 }
 
 // webJSON authenticates the page's JSON calls by their cookies and answers

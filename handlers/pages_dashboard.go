@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/handlers/httpx"
 	"github.com/hue-cdt/cdt/i18n"
 )
 
@@ -26,8 +27,8 @@ func init() {
 		g.GET("/province", s.page(s.provincePage))
 		g.GET("/jobs", s.page(s.jobsPage))
 		g.POST("/jobs/coverage/run", s.page(s.runCoveragePage))
-		g.GET("/exports/coverage.csv", s.wrap(s.exportCSV))
-		g.GET("/exports/coverage.xlsx", s.wrap(s.exportXLSX))
+		g.GET("/exports/coverage.csv", httpx.JSON(s.api.ExportCSV).Func())
+		g.GET("/exports/coverage.xlsx", httpx.JSON(s.api.ExportXLSX).Func())
 	})
 	homeProvince = "/province"
 	homeCommune = func(code string) string { return "/communes/" + code + "/dashboard" }

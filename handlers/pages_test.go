@@ -12,11 +12,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/hue-cdt/cdt/i18n"
-	"github.com/hue-cdt/cdt/internal/app"
 	"github.com/hue-cdt/cdt/internal/apptest"
 )
-
-func insecure(c *app.Config) { c.SecureCookies = false }
 
 func TestPageSessionCookiesAreHardened(t *testing.T) {
 	e := apptest.New(t) // default: Secure cookies
@@ -48,7 +45,7 @@ func TestPageSessionCookiesAreHardened(t *testing.T) {
 }
 
 func TestFormsNeedTheCSRFToken(t *testing.T) {
-	e := apptest.New(t, insecure)
+	e := apptest.New(t, apptest.Insecure)
 	b := e.Browser()
 	home := b.Login("admin", apptest.AdminPassword)
 	if home.Status != 200 || home.URL.Path != "/province" {
@@ -78,7 +75,7 @@ func TestFormsNeedTheCSRFToken(t *testing.T) {
 }
 
 func TestCommuneLeaderManagesTheRegistryFromPages(t *testing.T) {
-	e := apptest.New(t, insecure)
+	e := apptest.New(t, apptest.Insecure)
 	f := e.NewFixture()
 	b := e.Browser()
 	home := b.Login("leader.a", apptest.Password)
@@ -137,7 +134,7 @@ func TestCommuneLeaderManagesTheRegistryFromPages(t *testing.T) {
 }
 
 func TestPagesInBothLanguagesHaveNoMissingMessages(t *testing.T) {
-	e := apptest.New(t, insecure)
+	e := apptest.New(t, apptest.Insecure)
 	f := e.NewFixture()
 	b := e.Browser()
 	b.Login("admin", apptest.AdminPassword)
@@ -174,7 +171,7 @@ func TestPagesInBothLanguagesHaveNoMissingMessages(t *testing.T) {
 func TestEveryMessageKeyInTheCodeExists(t *testing.T) {
 	re := regexp.MustCompile(`(?:\.L\.T|\bT)\(?\s*"([a-z_]+\.[a-z_0-9.]*[a-z_0-9])"`)
 	var files []string
-	for _, pat := range []string{"*.go", "../templates/*.html", "../internal/*/*.go", "../jobs/*.go"} {
+	for _, pat := range []string{"*.go", "*/*.go", "../templates/*.html", "../internal/*/*.go", "../jobs/*.go"} {
 		m, _ := filepath.Glob(pat)
 		files = append(files, m...)
 	}

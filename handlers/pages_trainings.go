@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/handlers/httpx"
 	"github.com/hue-cdt/cdt/i18n"
 	"github.com/hue-cdt/cdt/refdata"
 )
@@ -32,7 +33,7 @@ func init() {
 		g.GET("/trainings/:id", s.page(s.trainingPage))
 		g.POST("/trainings/:id/attend", s.page(s.attendPage))
 		g.POST("/trainings/:id/sheet", s.page(s.sheetPage))
-		g.GET("/exports/untrained.xlsx", s.wrap(s.exportUntrained))
+		g.GET("/exports/untrained.xlsx", httpx.JSON(s.api.ExportUntrained).Func())
 	})
 }
 

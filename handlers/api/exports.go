@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/handlers/httpx"
 	"github.com/hue-cdt/cdt/i18n"
 	"github.com/hue-cdt/cdt/sheets"
 )
@@ -22,12 +23,12 @@ type exportTable struct {
 	communeRows, villageRows [][]any
 }
 
-func (s *Server) exportTable(ctx context.Context, sc domain.Scope, l *i18n.Localizer) (exportTable, error) {
-	communes, err := coverageScope(sc)
+func (h *Handlers) exportTable(ctx context.Context, sc domain.Scope, l *i18n.Localizer) (exportTable, error) {
+	communes, err := sc.Coverage()
 	if err != nil {
 		return exportTable{}, err
 	}
-	latest, err := s.d.Coverage.Latest(ctx, communes)
+	latest, err := h.Coverage.Latest(ctx, communes)
 	if err != nil {
 		return exportTable{}, err
 	}
@@ -51,7 +52,7 @@ func (s *Server) exportTable(ctx context.Context, sc domain.Scope, l *i18n.Local
 	sort.Strings(codes)
 	for _, code := range codes {
 		r := latest[code].Row
-		u, _ := s.d.Units.Get(code, s.today())
+		u, _ := h.Units.Get(code, h.Today())
 		if r.Date > t.date {
 			t.date = r.Date
 		}
@@ -83,10 +84,10 @@ func exportLang(c *gin.Context) string {
 	return i18n.VI // the headers are Vietnamese unless asked otherwise
 }
 
-// exportCSV answers GET /exports/coverage.csv: UTF-8 with a BOM, so that Excel
+// ExportCSV answers GET /exports/coverage.csv: UTF-8 with a BOM, so that Excel
 // shows Vietnamese correctly; the communes of the caller's scope.
-func (s *Server) exportCSV(c *gin.Context) error {
-	t, err := s.exportTable(c.Request.Context(), scope(c), i18n.For(exportLang(c)))
+func (h *Handlers) ExportCSV(c *gin.Context) error {
+	t, err := h.exportTable(c.Request.Context(), httpx.Scope(c), i18n.For(exportLang(c)))
 	if err != nil {
 		return err
 	}
@@ -99,11 +100,11 @@ func (s *Server) exportCSV(c *gin.Context) error {
 	return nil
 }
 
-// exportXLSX answers GET /exports/coverage.xlsx: a sheet of communes and one
+// ExportXLSX answers GET /exports/coverage.xlsx: a sheet of communes and one
 // of villages.
-func (s *Server) exportXLSX(c *gin.Context) error {
+func (h *Handlers) ExportXLSX(c *gin.Context) error {
 	l := i18n.For(exportLang(c))
-	t, err := s.exportTable(c.Request.Context(), scope(c), l)
+	t, err := h.exportTable(c.Request.Context(), httpx.Scope(c), l)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"time"
@@ -37,13 +37,12 @@ func viewUnit(u domain.Unit) unitView {
 }
 
 // villageUnit presents a village as a unit.
-func villageUnit(v domain.Village, communeName string) domain.Unit {
+func villageUnit(v domain.Village) domain.Unit {
 	u := domain.Unit{Code: v.Code, Name: v.Name, ShortName: v.Name, Level: domain.LevelVillage, Type: v.Type,
 		ParentCode: v.CommuneCode, ValidFrom: domain.DateOf(v.CreatedAt), Households: v.Households}
 	if !v.Active {
 		u.ValidTo = domain.DateOf(v.UpdatedAt)
 	}
-	_ = communeName
 	return u
 }
 

@@ -1,9 +1,8 @@
-package handlers_test
+package api_test
 
 import (
 	"bytes"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,23 +13,15 @@ import (
 	"github.com/hue-cdt/cdt/internal/apptest"
 )
 
-func newTraining(t *testing.T, e *apptest.Env, tok, unit string) string {
-	t.Helper()
-	m := e.Must(e.Post("/api/v1/trainings", tok, map[string]any{"title": "Tập huấn VNeID mức 2", "topics": []string{"vneid_activation", "cyber_safety"},
-		"unit_code": unit, "starts_at": "2026-11-10T08:00:00+07:00", "ends_at": "2026-11-10T11:30:00+07:00",
-		"location": "Hội trường UBND", "trainer": "Sở KH&CN"}), 201)
-	return m["id"].(string)
-}
-
 func TestTrainingProgressFromAttendance(t *testing.T) {
 	e := apptest.New(t)
 	f := e.NewFixture()
-	prov := newTraining(t, e, f.Admin, "46")
+	prov := e.NewTraining(f.Admin, "46")
 	if r := e.Post("/api/v1/trainings", f.CommuneLeaderA, map[string]any{"title": "X", "topics": []string{"hue_s"}, "unit_code": "46",
 		"starts_at": "2026-11-01", "ends_at": "2026-11-01"}); r.Status != 403 {
 		t.Fatalf("commune leader creates a province training: %d", r.Status)
 	}
-	local := newTraining(t, e, f.CommuneLeaderA, f.CommuneA)
+	local := e.NewTraining(f.CommuneLeaderA, f.CommuneA)
 	if r := e.Get("/api/v1/trainings/"+local, f.CommuneLeaderB); r.Status != 404 {
 		t.Fatalf("another commune's training: %d", r.Status)
 	}
@@ -78,7 +69,7 @@ func TestTrainingProgressFromAttendance(t *testing.T) {
 		t.Fatalf("after B left: %v", rep)
 	}
 	// The coverage job uses the same definition.
-	runCoverage(t, e, f.Admin)
+	e.RunCoverage(f.Admin)
 	for _, it := range e.Must(e.Get("/api/v1/coverage/communes", f.Admin), 200)["items"].([]any) {
 		row := it.(map[string]any)
 		if row["commune_code"] == f.CommuneA && row["members_trained"].(float64) != 2 {
@@ -91,24 +82,12 @@ func TestTrainingProgressFromAttendance(t *testing.T) {
 	}
 }
 
-func multipartSheet(t *testing.T, name string, data []byte, dryRun bool) (string, []byte) {
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	fw, _ := w.CreateFormFile("file", name)
-	fw.Write(data)
-	if !dryRun {
-		w.WriteField("dry_run", "false")
-	}
-	w.Close()
-	return w.FormDataContentType(), body.Bytes()
-}
-
 func TestSignInSheetDryRunThenImport(t *testing.T) {
 	e := apptest.New(t)
 	f := e.NewFixture()
 	e.Must(e.Post("/api/v1/members", f.Admin, map[string]any{"team_id": f.TeamA2, "full_name": "Trần Thị Bình",
 		"position": "member", "affiliation": "resident", "gender": "f", "birth_year": 1990}), 201) // a namesake in another team
-	tr := newTraining(t, e, f.CommuneLeaderA, f.CommuneA)
+	tr := e.NewTraining(f.CommuneLeaderA, f.CommuneA)
 	csv := "\ufeffHọ và tên,Số điện thoại,Tổ\n" +
 		"Nguyễn Văn An,,\n" + // unique name
 		",0905 111 444,\n" + // phone of MemberA2
@@ -116,7 +95,7 @@ func TestSignInSheetDryRunThenImport(t *testing.T) {
 		"Trần Thị Bình,,TDP 1\n" + // narrowed by the team
 		"Người Lạ,,\n" // nobody
 	send := func(dry bool) map[string]any {
-		ct, body := multipartSheet(t, "diem-danh.csv", []byte(csv), dry)
+		ct, body := apptest.MultipartSheet("diem-danh.csv", []byte(csv), dry)
 		r := e.Do(apptest.Request{Method: "POST", Path: "/api/v1/trainings/" + tr + "/attendance/sheet", Token: f.CommuneLeaderA,
 			Body: body, Header: map[string]string{"Content-Type": ct, "Accept-Language": "vi"}})
 		return e.Must(r, 200)
@@ -147,13 +126,13 @@ func TestSignInSheetDryRunThenImport(t *testing.T) {
 	x.SetSheetRow("Sheet1", "A2", &[]any{f.LeaderA})
 	var buf bytes.Buffer
 	x.Write(&buf)
-	ct, body := multipartSheet(t, "ds.xlsx", buf.Bytes(), true)
+	ct, body := apptest.MultipartSheet("ds.xlsx", buf.Bytes(), true)
 	r := e.Do(apptest.Request{Method: "POST", Path: "/api/v1/trainings/" + tr + "/attendance/sheet", Token: f.CommuneLeaderA,
 		Body: body, Header: map[string]string{"Content-Type": ct}})
 	if m := e.Must(r, 200); m["matched"].(float64) != 1 {
 		t.Fatalf("xlsx: %v", m)
 	}
-	ct, body = multipartSheet(t, "ds.pdf", []byte("%PDF"), true)
+	ct, body = apptest.MultipartSheet("ds.pdf", []byte("%PDF"), true)
 	r = e.Do(apptest.Request{Method: "POST", Path: "/api/v1/trainings/" + tr + "/attendance/sheet", Token: f.CommuneLeaderA,
 		Body: body, Header: map[string]string{"Content-Type": ct}})
 	if r.Status != 422 {
@@ -172,7 +151,7 @@ func TestSignInSheetDryRunThenImport(t *testing.T) {
 }
 
 func TestTrainingPages(t *testing.T) {
-	e := apptest.New(t, insecure)
+	e := apptest.New(t, apptest.Insecure)
 	f := e.NewFixture()
 	b := e.Browser()
 	b.Login("leader.a", apptest.Password)
@@ -203,7 +182,7 @@ func TestTrainingPages(t *testing.T) {
 		t.Fatalf("after marking: %d", marked.Status)
 	}
 	// Upload a sheet: preview, then confirm.
-	ct, body := multipartSheet(t, "ds.csv", []byte("Họ và tên\nNguyễn Văn An\nAi Đó\n"), true)
+	ct, body := apptest.MultipartSheet("ds.csv", []byte("Họ và tên\nNguyễn Văn An\nAi Đó\n"), true)
 	tok, _ := marked.Doc.Find(`input[name="csrf_token"]`).First().Attr("value")
 	req, _ := http.NewRequest("POST", b.Base+path+"/sheet", bytes.NewReader(body))
 	req.Header.Set("Content-Type", ct)

@@ -1,8 +1,7 @@
-package handlers_test
+package api_test
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,43 +12,13 @@ import (
 	"github.com/hue-cdt/cdt/internal/apptest"
 )
 
-// runCoverage starts a run through the API and waits for it.
-func runCoverage(t *testing.T, e *apptest.Env, admin string) map[string]any {
-	t.Helper()
-	m := e.Must(e.Post("/api/v1/jobs/coverage/run", admin, nil), 202)
-	id := m["run_id"].(string)
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		runs := e.Must(e.Get("/api/v1/jobs/runs?job=coverage", admin), 200)["items"].([]any)
-		for _, it := range runs {
-			r := it.(map[string]any)
-			if r["run_id"] == id && r["status"] != "running" {
-				if r["status"] != "succeeded" {
-					t.Fatalf("run: %v", r)
-				}
-				return r
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatal("the run did not finish")
-	return nil
-}
-
-func logSome(t *testing.T, e *apptest.Env, tok, village string, n int) {
-	for i := range n {
-		e.Must(e.Post("/api/v1/assistance", tok, apptest.Record(village, apptest.Start.Add(-time.Duration(i)*time.Hour),
-			fmt.Sprintf("09066%05d", i%7))), 201)
-	}
-}
-
 func TestCoverageAPI(t *testing.T) {
 	e := apptest.New(t)
 	f := e.NewFixture()
-	logSome(t, e, f.MemberTokA, f.VillageA, 5)
-	logSome(t, e, f.MemberTokB, f.VillageB, 3)
+	e.LogSome(f.MemberTokA, f.VillageA, 5)
+	e.LogSome(f.MemberTokB, f.VillageB, 3)
 	e.Settle()
-	run := runCoverage(t, e, f.Admin)
+	run := e.RunCoverage(f.Admin)
 	if run["date"] != "2026-11-21" || run["communes"].(float64) != 40 || run["finished_at"] == nil || run["duration_ms"] == nil {
 		t.Fatalf("run: %v", run)
 	}
@@ -128,9 +97,9 @@ func TestOnlyOneCoverageRunAtATime(t *testing.T) {
 func TestExportsAreScopedAndVietnamese(t *testing.T) {
 	e := apptest.New(t)
 	f := e.NewFixture()
-	logSome(t, e, f.MemberTokA, f.VillageA, 4)
+	e.LogSome(f.MemberTokA, f.VillageA, 4)
 	e.Settle()
-	runCoverage(t, e, f.Admin)
+	e.RunCoverage(f.Admin)
 	csv := e.Get("/api/v1/exports/coverage.csv", f.CommuneLeaderA)
 	if csv.Status != 200 || !bytes.HasPrefix(csv.Body, []byte("\ufeff")) || !strings.Contains(csv.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %d %v", csv.Status, csv.Header)
@@ -161,11 +130,11 @@ func TestExportsAreScopedAndVietnamese(t *testing.T) {
 }
 
 func TestDashboardsShowTheFigures(t *testing.T) {
-	e := apptest.New(t, insecure)
+	e := apptest.New(t, apptest.Insecure)
 	f := e.NewFixture()
-	logSome(t, e, f.MemberTokA, f.VillageA, 6)
+	e.LogSome(f.MemberTokA, f.VillageA, 6)
 	e.Settle()
-	runCoverage(t, e, f.Admin)
+	e.RunCoverage(f.Admin)
 	b := e.Browser()
 	dash := b.Login("leader.a", apptest.Password)
 	if dash.URL.Path != "/communes/"+f.CommuneA+"/dashboard" {

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"net/http"
@@ -6,14 +6,18 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/handlers/httpx"
 )
 
-func (s *Server) listMembers(c *gin.Context) error {
-	status, err := queryStatus(c)
+// ListMembers answers GET /members?commune&team&status&limit&cursor: the
+// members of the caller's scope (a team leader sees their team, a member
+// themself).
+func (h *Handlers) ListMembers(c *gin.Context) error {
+	status, err := httpx.QueryStatus(c)
 	if err != nil {
 		return err
 	}
-	limit, cursor, err := pageParams(c)
+	limit, cursor, err := httpx.PageParams(c)
 	if err != nil {
 		return err
 	}
@@ -21,16 +25,16 @@ func (s *Server) listMembers(c *gin.Context) error {
 	if team != "" && commune == "" {
 		commune = domain.CommuneOf(team)
 	}
-	communes, ownTeam, err := s.registryScope(c, commune)
+	sc := httpx.Scope(c)
+	communes, err := h.Communes(sc, commune)
 	if err != nil {
 		return err
 	}
-	sc := scope(c)
-	if ownTeam != "" && team != "" && team != ownTeam {
-		return domain.ErrForbidden
+	if team, err = sc.TeamFilter(team); err != nil {
+		return err
 	}
 	var items []domain.Member
-	err = s.eachRegistry(c.Request.Context(), communes, func(r *domain.CommuneRegistry) {
+	err = h.EachRegistry(c.Request.Context(), communes, func(r *domain.CommuneRegistry) {
 		for _, m := range r.Members {
 			if status(m.Active) && (team == "" || m.TeamID == team) && sc.ReadMember(m) == nil {
 				items = append(items, m)
@@ -44,32 +48,13 @@ func (s *Server) listMembers(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, pageBody(page, viewMember))
+	c.JSON(http.StatusOK, httpx.PageBody(page, viewMember))
 	return nil
 }
 
-// member finds member id and checks the caller may read it.
-func (s *Server) member(c *gin.Context, id string) (domain.Member, error) {
-	commune := domain.CommuneOf(id)
-	if _, ok := s.currentCommune(commune); !ok {
-		return domain.Member{}, domain.ErrNotFound
-	}
-	reg, err := s.d.Registry.Registry(c.Request.Context(), commune)
-	if err != nil {
-		return domain.Member{}, err
-	}
-	m, ok := reg.Member(id)
-	if !ok {
-		return domain.Member{}, domain.ErrNotFound
-	}
-	if err := scope(c).ReadMember(m); err != nil {
-		return domain.Member{}, err
-	}
-	return m, nil
-}
-
-func (s *Server) showMember(c *gin.Context) error {
-	m, err := s.member(c, c.Param("id"))
+// ShowMember answers GET /members/{id} (404 outside the caller's scope).
+func (h *Handlers) ShowMember(c *gin.Context) error {
+	m, err := h.Member(c.Request.Context(), httpx.Scope(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -88,24 +73,26 @@ type memberRequest struct {
 	JoinedOn    string `json:"joined_on"`
 }
 
-func (s *Server) createMember(c *gin.Context) error {
+// CreateMember answers POST /members in a team of a commune the caller
+// manages (403 for another).
+func (h *Handlers) CreateMember(c *gin.Context) error {
 	var req memberRequest
-	if err := decode(c, &req, maxBody); err != nil {
+	if err := httpx.Decode(c, &req, httpx.MaxBody); err != nil {
 		return err
 	}
 	commune := domain.CommuneOf(req.TeamID)
-	if _, ok := s.currentCommune(commune); !ok {
+	if _, ok := h.Commune(commune); !ok {
 		if req.TeamID == "" {
 			return domain.Invalid("team_id", "required")
 		}
 		return domain.Invalid("team_id", "unknown_team")
 	}
-	if err := scope(c).ManageCommune(commune); err != nil {
+	if err := httpx.Scope(c).ManageCommune(commune); err != nil {
 		return err
 	}
 	var created domain.Member
-	_, err := s.d.Registry.UpdateRegistry(c.Request.Context(), commune, func(r *domain.CommuneRegistry) error {
-		m, err := r.AddMember(domain.NewMember(req), caller(c).Username, s.today(), s.d.Now())
+	_, err := h.Registry.UpdateRegistry(c.Request.Context(), commune, func(r *domain.CommuneRegistry) error {
+		m, err := r.AddMember(domain.NewMember(req), httpx.Caller(c).Username, h.Today(), h.Now())
 		created = m
 		return err
 	})
@@ -128,25 +115,27 @@ type memberPatchRequest struct {
 	LeftOn      *string `json:"left_on"`
 }
 
-func (s *Server) updateMember(c *gin.Context) error {
-	id := c.Param("id")
-	if _, err := s.member(c, id); err != nil {
+// UpdateMember answers PATCH /members/{id}: 404 for a member the caller may
+// not read, 403 for one of a commune they do not manage.
+func (h *Handlers) UpdateMember(c *gin.Context) error {
+	id, sc := c.Param("id"), httpx.Scope(c)
+	if _, err := h.Member(c.Request.Context(), sc, id); err != nil {
 		return err
 	}
 	commune := domain.CommuneOf(id)
-	if err := scope(c).ManageCommune(commune); err != nil {
+	if err := sc.ManageCommune(commune); err != nil {
 		return err
 	}
 	var req memberPatchRequest
-	if err := decode(c, &req, maxBody); err != nil {
+	if err := httpx.Decode(c, &req, httpx.MaxBody); err != nil {
 		return err
 	}
 	if req.TeamID != nil && domain.CommuneOf(*req.TeamID) != commune {
 		return domain.Invalid("team_id", "unknown_team")
 	}
 	var updated domain.Member
-	_, err := s.d.Registry.UpdateRegistry(c.Request.Context(), commune, func(r *domain.CommuneRegistry) error {
-		m, err := r.UpdateMember(id, domain.MemberPatch(req), caller(c).Username, s.today(), s.d.Now())
+	_, err := h.Registry.UpdateRegistry(c.Request.Context(), commune, func(r *domain.CommuneRegistry) error {
+		m, err := r.UpdateMember(id, domain.MemberPatch(req), httpx.Caller(c).Username, h.Today(), h.Now())
 		updated = m
 		return err
 	})

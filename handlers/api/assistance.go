@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"bytes"
@@ -10,12 +10,13 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/handlers/httpx"
 	"github.com/hue-cdt/cdt/i18n"
 	"github.com/hue-cdt/cdt/ingest"
 )
 
-func (s *Server) allowAssist(c *gin.Context) error {
-	if !s.limiter.allow("assist:"+caller(c).Username, rate.Limit(s.d.AssistRate), 2*s.d.AssistRate) {
+func (h *Handlers) allowAssist(c *gin.Context) error {
+	if !h.limits.Allow("assist:"+httpx.Caller(c).Username, rate.Limit(h.AssistRate), 2*h.AssistRate) {
 		return domain.ErrRateLimited
 	}
 	return nil
@@ -63,17 +64,17 @@ func deviceTime(c *gin.Context, body string) time.Time {
 	return t
 }
 
-// createAssistance answers POST /assistance: 201 for a new record, 200 with
+// CreateAssistance answers POST /assistance: 201 for a new record, 200 with
 // created:false and the original id for one sent before.
-func (s *Server) createAssistance(c *gin.Context) error {
-	if err := s.allowAssist(c); err != nil {
+func (h *Handlers) CreateAssistance(c *gin.Context) error {
+	if err := h.allowAssist(c); err != nil {
 		return err
 	}
 	var in domain.NewRecord
-	if err := decode(c, &in, maxBody); err != nil {
+	if err := httpx.Decode(c, &in, httpx.MaxBody); err != nil {
 		return err
 	}
-	res, err := s.d.Ingest.Log(c.Request.Context(), caller(c), []domain.NewRecord{in}, deviceTime(c, ""))
+	res, err := h.Ingest.Log(c.Request.Context(), httpx.Caller(c), []domain.NewRecord{in}, deviceTime(c, ""))
 	if err != nil {
 		return err
 	}
@@ -95,27 +96,28 @@ type batchRequest struct {
 }
 
 type batchResult struct {
-	ClientID string      `json:"client_id"`
-	ID       *string     `json:"id"`
-	Status   string      `json:"status"`
-	Error    *errorInfo  `json:"error"`
-	Record   *recordView `json:"record,omitempty"`
+	ClientID string           `json:"client_id"`
+	ID       *string          `json:"id"`
+	Status   string           `json:"status"`
+	Error    *httpx.ErrorInfo `json:"error"`
+	Record   *recordView      `json:"record,omitempty"`
 }
 
-// createAssistanceBatch answers POST /assistance/batch: up to 500 records, each
-// judged on its own; one invalid record does not reject the others.
-func (s *Server) createAssistanceBatch(c *gin.Context) error {
-	if err := s.allowAssist(c); err != nil {
+// CreateAssistanceBatch answers POST /assistance/batch (and the field app's
+// queue, /app/api/assistance/batch): up to 500 records, each judged on its
+// own; one invalid record does not reject the others.
+func (h *Handlers) CreateAssistanceBatch(c *gin.Context) error {
+	if err := h.allowAssist(c); err != nil {
 		return err
 	}
 	var req batchRequest
-	if err := decode(c, &req, maxBatchBody); err != nil {
+	if err := httpx.Decode(c, &req, httpx.MaxBatchBody); err != nil {
 		return err
 	}
 	if len(req.Records) > domain.MaxBatch {
 		return domain.Invalid("records", "too_many", domain.MaxBatch)
 	}
-	results, err := s.logBatch(c, req)
+	results, err := h.logBatch(c, req)
 	if err != nil {
 		return err
 	}
@@ -124,15 +126,14 @@ func (s *Server) createAssistanceBatch(c *gin.Context) error {
 }
 
 // logBatch decodes each record strictly and stores the valid ones.
-func (s *Server) logBatch(c *gin.Context, req batchRequest) ([]batchResult, error) {
-	loc := i18n.For(apiLang(c))
+func (h *Handlers) logBatch(c *gin.Context, req batchRequest) ([]batchResult, error) {
 	recs := make([]domain.NewRecord, len(req.Records))
 	bad := make([]error, len(req.Records))
 	for i, raw := range req.Records {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&recs[i]); err != nil {
-			bad[i] = decodeError(err)
+			bad[i] = httpx.DecodeError(err)
 			var probe struct {
 				ClientID string `json:"client_id"`
 			}
@@ -140,10 +141,11 @@ func (s *Server) logBatch(c *gin.Context, req batchRequest) ([]batchResult, erro
 			recs[i] = domain.NewRecord{ClientID: probe.ClientID}
 		}
 	}
-	res, err := s.d.Ingest.Log(c.Request.Context(), caller(c), recs, deviceTime(c, req.SentAt))
+	res, err := h.Ingest.Log(c.Request.Context(), httpx.Caller(c), recs, deviceTime(c, req.SentAt))
 	if err != nil {
 		return nil, err
 	}
+	loc := i18n.For(httpx.APILang(c))
 	out := make([]batchResult, len(res))
 	for i, r := range res {
 		out[i] = batchResult{ClientID: r.ClientID, Status: r.Status}
@@ -152,9 +154,8 @@ func (s *Server) logBatch(c *gin.Context, req batchRequest) ([]batchResult, erro
 			out[i].Status = ingest.Invalid
 		}
 		if r.Status == ingest.Invalid {
-			status, code := classify(r.Err)
-			_ = status
-			out[i].Error = &errorInfo{Code: code, Message: loc.T("error." + code), Details: details(loc, r.Err)}
+			info := httpx.Info(loc, r.Err)
+			out[i].Error = &info
 			continue
 		}
 		out[i].ID = &r.ID
@@ -164,14 +165,17 @@ func (s *Server) logBatch(c *gin.Context, req batchRequest) ([]batchResult, erro
 	return out, nil
 }
 
-// listAssistance answers GET /assistance?commune&team&member&from&to&limit&cursor,
-// newest first, limited to the caller's scope.
-func (s *Server) listAssistance(c *gin.Context) error {
-	f, err := s.recordFilter(c)
+// ListAssistance answers GET /assistance?commune&team&member&from&to&limit&cursor,
+// newest first, limited to the caller's scope (403 for a filter outside it).
+func (h *Handlers) ListAssistance(c *gin.Context) error {
+	f, err := recordFilter(c)
 	if err != nil {
 		return err
 	}
-	recs, next, err := s.findRecords(c, f)
+	if f, err = httpx.Scope(c).Records(f, h.TeamOf(c.Request.Context())); err != nil {
+		return err
+	}
+	recs, next, err := h.FindRecords(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -193,8 +197,8 @@ const (
 	recordsMax     = 200
 )
 
-// recordFilter reads the query and narrows it to the caller's scope.
-func (s *Server) recordFilter(c *gin.Context) (domain.RecordFilter, error) {
+// recordFilter reads the query of a list of records.
+func recordFilter(c *gin.Context) (domain.RecordFilter, error) {
 	f := domain.RecordFilter{CommuneCode: c.Query("commune"), TeamID: c.Query("team"), MemberID: c.Query("member")}
 	var p domain.Problems
 	for _, k := range []string{"from", "to"} {
@@ -220,7 +224,7 @@ func (s *Server) recordFilter(c *gin.Context) (domain.RecordFilter, error) {
 			f.To = t
 		}
 	}
-	limit, err := queryInt(c, "limit")
+	limit, err := httpx.QueryInt(c, "limit")
 	if err != nil {
 		p.Merge("", err)
 	}
@@ -229,98 +233,11 @@ func (s *Server) recordFilter(c *gin.Context) (domain.RecordFilter, error) {
 	} else {
 		f.After = after
 	}
-	if err := p.Err(); err != nil {
-		return f, err
-	}
 	f.Limit = min(max(limit, 0), recordsMax)
 	if f.Limit == 0 {
 		f.Limit = recordsDefault
 	}
-	sc := scope(c)
-	cl := sc.Caller
-	// The member or team named must be in the caller's reach.
-	switch cl.Role {
-	case domain.RoleMember:
-		if f.MemberID != "" && f.MemberID != cl.MemberID || f.TeamID != "" && f.TeamID != cl.TeamID {
-			return f, domain.ErrForbidden
-		}
-		f.MemberID = cl.MemberID
-	case domain.RoleTeamLeader:
-		if f.TeamID != "" && f.TeamID != cl.TeamID {
-			return f, domain.ErrForbidden
-		}
-		if f.MemberID != "" && f.MemberID != cl.MemberID {
-			m, err := s.memberOf(c, f.MemberID)
-			if err != nil || m.TeamID != cl.TeamID {
-				return f, domain.ErrForbidden
-			}
-		}
-		if f.MemberID == "" {
-			f.TeamID = cl.TeamID
-		}
-	default:
-		commune, err := sc.FilterCommune(f.CommuneCode)
-		if err != nil {
-			return f, err
-		}
-		f.CommuneCode = commune
-		for _, id := range []string{f.MemberID, f.TeamID} {
-			if id != "" && !sc.Admin() && domain.CommuneOf(id) != cl.CommuneCode {
-				return f, domain.ErrForbidden
-			}
-		}
-	}
-	if f.CommuneCode != "" && (f.MemberID != "" || f.TeamID != "") {
-		id := f.MemberID + f.TeamID
-		if domain.CommuneOf(id) != f.CommuneCode {
-			return f, domain.ErrForbidden
-		}
-	}
-	return f, nil
-}
-
-func (s *Server) memberOf(c *gin.Context, id string) (domain.Member, error) {
-	reg, err := s.d.Registry.Registry(c.Request.Context(), domain.CommuneOf(id))
-	if err != nil {
-		return domain.Member{}, err
-	}
-	m, ok := reg.Member(id)
-	if !ok {
-		return domain.Member{}, domain.ErrNotFound
-	}
-	return m, nil
-}
-
-// findRecords answers the first page of a member, team or commune from the
-// recent lists (no scan), and everything else from the records themselves.
-func (s *Server) findRecords(c *gin.Context, f domain.RecordFilter) ([]domain.Record, string, error) {
-	key := ""
-	switch {
-	case f.MemberID != "":
-		key = "m:" + f.MemberID
-	case f.TeamID != "":
-		key = "t:" + f.TeamID
-	case f.CommuneCode != "":
-		key = "c:" + f.CommuneCode
-	}
-	if key != "" && f.After == "" && f.From.IsZero() && f.To.IsZero() && s.d.Live != nil {
-		keep := func(r domain.Record) bool {
-			return (f.MemberID == "" || r.MemberID == f.MemberID) && (f.TeamID == "" || r.TeamID == f.TeamID) &&
-				(f.CommuneCode == "" || r.CommuneCode == f.CommuneCode)
-		}
-		recs, complete, err := s.d.Live.Recent(c.Request.Context(), key, keep, f.Limit)
-		if err != nil {
-			return nil, "", err
-		}
-		if complete || len(recs) == f.Limit {
-			next := ""
-			if !complete {
-				next = recs[len(recs)-1].SortKey()
-			}
-			return recs, next, nil
-		}
-	}
-	return s.d.Records.FindRecords(c.Request.Context(), f)
+	return f, p.Err()
 }
 
 type serviceView struct {
@@ -329,8 +246,8 @@ type serviceView struct {
 	NameEN string `json:"name_en"`
 }
 
-// listServices answers GET /services, the catalogue of help a team gives.
-func (s *Server) listServices(c *gin.Context) error {
+// ListServices answers GET /services, the catalogue of help a team gives.
+func (h *Handlers) ListServices(c *gin.Context) error {
 	vi, en := i18n.For(i18n.VI), i18n.For(i18n.EN)
 	items := make([]serviceView, len(domain.Services))
 	for i, code := range domain.Services {

@@ -1,14 +1,14 @@
-package handlers
+package api
 
 import (
 	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/time/rate"
 
 	"github.com/hue-cdt/cdt/auth"
 	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/handlers/httpx"
 )
 
 type loginRequest struct {
@@ -28,19 +28,10 @@ func tokenResponse(t auth.Tokens, u domain.User) tokenBody {
 	return tokenBody{AccessToken: t.Access, RefreshToken: t.Refresh, TokenType: "Bearer", ExpiresIn: t.ExpiresIn, User: viewUser(u)}
 }
 
-// allowLogin rate-limits login attempts per client address and per username.
-func (s *Server) allowLogin(c *gin.Context, username string) error {
-	per := rate.Limit(float64(s.d.LoginRate) / 60)
-	if !s.limiter.allow("login-ip:"+c.ClientIP(), per*3, s.d.LoginRate*3) ||
-		!s.limiter.allow("login-user:"+domain.NormalizeUsername(username), per, s.d.LoginRate) {
-		return domain.ErrRateLimited
-	}
-	return nil
-}
-
-func (s *Server) login(c *gin.Context) error {
+// Login answers POST /auth/login.
+func (h *Handlers) Login(c *gin.Context) error {
 	var req loginRequest
-	if err := decode(c, &req, maxBody); err != nil {
+	if err := httpx.Decode(c, &req, httpx.MaxBody); err != nil {
 		return err
 	}
 	var p domain.Problems
@@ -53,12 +44,12 @@ func (s *Server) login(c *gin.Context) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.allowLogin(c, req.Username); err != nil {
+	if err := h.limits.Login(c, req.Username, h.LoginRate); err != nil {
 		return err
 	}
-	t, u, err := s.d.Auth.Login(c.Request.Context(), req.Username, req.Password, auth.KindAPI)
+	t, u, err := h.Auth.Login(c.Request.Context(), req.Username, req.Password, auth.KindAPI)
 	if errors.Is(err, domain.ErrUnauthorized) {
-		return errBadLogin
+		return httpx.ErrBadLogin
 	}
 	if err != nil {
 		return err
@@ -71,15 +62,17 @@ type refreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
-func (s *Server) refresh(c *gin.Context) error {
+// Refresh answers POST /auth/refresh: a new pair of tokens; a refresh token
+// presented twice ends its session.
+func (h *Handlers) Refresh(c *gin.Context) error {
 	var req refreshRequest
-	if err := decode(c, &req, maxBody); err != nil {
+	if err := httpx.Decode(c, &req, httpx.MaxBody); err != nil {
 		return err
 	}
 	if req.RefreshToken == "" {
 		return domain.Invalid("refresh_token", "required")
 	}
-	t, u, err := s.d.Auth.Refresh(c.Request.Context(), req.RefreshToken)
+	t, u, err := h.Auth.Refresh(c.Request.Context(), req.RefreshToken)
 	if err != nil {
 		if errors.Is(err, auth.ErrGrace) {
 			return domain.ErrTokenReused // the API has no grace period
@@ -90,8 +83,9 @@ func (s *Server) refresh(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) logout(c *gin.Context) error {
-	if err := s.d.Auth.Logout(c.Request.Context(), caller(c).SessionID); err != nil {
+// Logout answers POST /auth/logout: the caller's session ends.
+func (h *Handlers) Logout(c *gin.Context) error {
+	if err := h.Auth.Logout(c.Request.Context(), httpx.Caller(c).SessionID); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -104,9 +98,10 @@ type meBody struct {
 	TeamID      string   `json:"team_id,omitempty"`
 }
 
-func (s *Server) me(c *gin.Context) error {
-	cl := caller(c)
-	u, err := s.d.Users.FindUser(c.Request.Context(), cl.Username)
+// Me answers GET /me: the caller, with their commune and team.
+func (h *Handlers) Me(c *gin.Context) error {
+	cl := httpx.Caller(c)
+	u, err := h.Users.FindUser(c.Request.Context(), cl.Username)
 	if err != nil {
 		return err
 	}
@@ -119,21 +114,21 @@ type passwordRequest struct {
 	NewPassword     string `json:"new_password"`
 }
 
-// changePassword lets a login change its own password; every other session of
-// the login ends.
-func (s *Server) changePassword(c *gin.Context) error {
+// ChangePassword answers POST /auth/password: a login changes its own
+// password; every session of the login ends.
+func (h *Handlers) ChangePassword(c *gin.Context) error {
 	var req passwordRequest
-	if err := decode(c, &req, maxBody); err != nil {
+	if err := httpx.Decode(c, &req, httpx.MaxBody); err != nil {
 		return err
 	}
-	cl := caller(c)
-	if err := s.d.Auth.CheckPassword(c.Request.Context(), cl.Username, req.CurrentPassword); err != nil {
+	cl := httpx.Caller(c)
+	if err := h.Auth.CheckPassword(c.Request.Context(), cl.Username, req.CurrentPassword); err != nil {
 		if errors.Is(err, domain.ErrUnauthorized) {
 			return domain.Invalid("current_password", "wrong_password")
 		}
 		return err
 	}
-	if err := s.setPassword(c, cl.Username, req.NewPassword, "new_password"); err != nil {
+	if err := h.SetPassword(c.Request.Context(), cl.Username, req.NewPassword, "new_password"); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"context"
@@ -9,13 +9,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/handlers/httpx"
 )
-
-// JobStarter starts a coverage run in the background and answers its ID;
-// domain.ErrJobRunning while a run is in progress anywhere.
-type JobStarter interface {
-	StartCoverageRun(ctx context.Context, date domain.Date, full bool) (string, error)
-}
 
 type coverageView struct {
 	CommuneCode       string         `json:"commune_code"`
@@ -37,8 +32,8 @@ type coverageView struct {
 	ByOutcome         map[string]int `json:"by_outcome"`
 }
 
-func (s *Server) viewCoverage(r domain.CoverageRow) coverageView {
-	u, _ := s.d.Units.Get(r.CommuneCode, s.today())
+func (h *Handlers) viewCoverage(r domain.CoverageRow) coverageView {
+	u, _ := h.Units.Get(r.CommuneCode, h.Today())
 	bs := map[string]int{}
 	for _, code := range domain.Services { // every service, zeros included
 		bs[code] = r.ByService[code]
@@ -50,26 +45,16 @@ func (s *Server) viewCoverage(r domain.CoverageRow) coverageView {
 		AssistanceTotal: r.AssistanceTotal, Assistance30d: r.Assistance30d, ByService: bs, ByOutcome: r.ByOutcome}
 }
 
-// coverageScope returns the communes whose coverage the caller may read (nil: all).
-func coverageScope(sc domain.Scope) ([]string, error) {
-	switch {
-	case sc.Admin():
-		return nil, nil
-	case sc.Caller.Role == domain.RoleCommuneLeader:
-		return []string{sc.Caller.CommuneCode}, nil
-	}
-	return nil, domain.ErrForbidden
-}
-
-// coverageRows returns the rows of date ("" = the latest of each commune) in scope.
-func (s *Server) coverageRows(ctx context.Context, sc domain.Scope, date domain.Date) ([]domain.CoverageRow, error) {
-	communes, err := coverageScope(sc)
+// coverageRows returns the rows of date ("" = the latest of each commune) in
+// sc's scope (Scope.Coverage).
+func (h *Handlers) coverageRows(ctx context.Context, sc domain.Scope, date domain.Date) ([]domain.CoverageRow, error) {
+	communes, err := sc.Coverage()
 	if err != nil {
 		return nil, err
 	}
 	var rows []domain.CoverageRow
 	if date == "" {
-		latest, err := s.d.Coverage.Latest(ctx, communes)
+		latest, err := h.Coverage.Latest(ctx, communes)
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +62,7 @@ func (s *Server) coverageRows(ctx context.Context, sc domain.Scope, date domain.
 			rows = append(rows, l.Row)
 		}
 	} else {
-		all, err := s.d.Coverage.Day(ctx, date)
+		all, err := h.Coverage.Day(ctx, date)
 		if err != nil {
 			return nil, err
 		}
@@ -95,48 +80,48 @@ func (s *Server) coverageRows(ctx context.Context, sc domain.Scope, date domain.
 	return rows, nil
 }
 
-func (s *Server) writeCoverage(c *gin.Context, rows []domain.CoverageRow) {
+func (h *Handlers) writeCoverage(c *gin.Context, rows []domain.CoverageRow) {
 	items := make([]coverageView, len(rows))
 	for i, r := range rows {
-		items[i] = s.viewCoverage(r)
+		items[i] = h.viewCoverage(r)
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items})
 }
 
-// listCoverage answers GET /coverage/communes?date=.
-func (s *Server) listCoverage(c *gin.Context) error {
-	date, err := queryDate(c, "date")
+// ListCoverage answers GET /coverage/communes?date=.
+func (h *Handlers) ListCoverage(c *gin.Context) error {
+	date, err := httpx.QueryDate(c, "date")
 	if err != nil {
 		return err
 	}
-	rows, err := s.coverageRows(c.Request.Context(), scope(c), date)
+	rows, err := h.coverageRows(c.Request.Context(), httpx.Scope(c), date)
 	if err != nil {
 		return err
 	}
-	s.writeCoverage(c, rows)
+	h.writeCoverage(c, rows)
 	return nil
 }
 
-// coverageHistory answers GET /coverage/communes/{code}/history?from&to
-// (default: the last 90 days).
-func (s *Server) coverageHistory(c *gin.Context) error {
+// CoverageHistory answers GET /coverage/communes/{code}/history?from&to
+// (default: the last 90 days) of a commune the caller reads (403 for another).
+func (h *Handlers) CoverageHistory(c *gin.Context) error {
 	code := c.Param("code")
-	if err := scope(c).ReadCommune(code); err != nil {
+	if err := httpx.Scope(c).ReadCommune(code); err != nil {
 		return err
 	}
-	if _, ok := s.currentCommune(code); !ok {
+	if _, ok := h.Commune(code); !ok {
 		return domain.ErrNotFound
 	}
-	from, err := queryDate(c, "from")
+	from, err := httpx.QueryDate(c, "from")
 	if err != nil {
 		return err
 	}
-	to, err := queryDate(c, "to")
+	to, err := httpx.QueryDate(c, "to")
 	if err != nil {
 		return err
 	}
 	if to == "" {
-		to = s.today()
+		to = h.Today()
 	}
 	if from == "" {
 		from = to.AddDays(-domain.TrendDays + 1)
@@ -144,11 +129,11 @@ func (s *Server) coverageHistory(c *gin.Context) error {
 	if from > to || domain.DaysBetween(from, to) > 3660 {
 		return domain.Invalid("from", "date_range", string(from)+"–"+string(to))
 	}
-	rows, err := s.d.Coverage.History(c.Request.Context(), code, from, to)
+	rows, err := h.Coverage.History(c.Request.Context(), code, from, to)
 	if err != nil {
 		return err
 	}
-	s.writeCoverage(c, rows)
+	h.writeCoverage(c, rows)
 	return nil
 }
 
@@ -157,27 +142,27 @@ type runRequest struct {
 	Full bool   `json:"full"`
 }
 
-// runCoverage answers POST /jobs/coverage/run (province admins): 202 with the
-// run's ID, 409 job_running while a run is in progress.
-func (s *Server) runCoverage(c *gin.Context) error {
-	if !scope(c).Admin() {
-		return domain.ErrForbidden
+// RunCoverage answers POST /jobs/coverage/run: 202 with the run's ID, 409
+// job_running while a run is in progress.
+func (h *Handlers) RunCoverage(c *gin.Context) error {
+	if err := httpx.Scope(c).Province(); err != nil {
+		return err
 	}
 	var req runRequest
 	if c.Request.ContentLength > 0 {
-		if err := decode(c, &req, maxBody); err != nil {
+		if err := httpx.Decode(c, &req, httpx.MaxBody); err != nil {
 			return err
 		}
 	}
-	date := s.today()
+	date := h.Today()
 	if req.Date != "" {
 		d, ok := domain.ParseDate(req.Date)
-		if !ok || d > s.today() {
+		if !ok || d > h.Today() {
 			return domain.Invalid("date", "date")
 		}
 		date = d
 	}
-	id, err := s.d.Jobs.StartCoverageRun(c.Request.Context(), date, req.Full)
+	id, err := h.Jobs.StartCoverageRun(c.Request.Context(), date, req.Full)
 	if err != nil {
 		return err
 	}
@@ -213,19 +198,19 @@ func viewRun(r domain.JobRun) runView {
 	return v
 }
 
-// listRuns answers GET /jobs/runs?job=coverage (province admins).
-func (s *Server) listRuns(c *gin.Context) error {
-	if !scope(c).Admin() {
-		return domain.ErrForbidden
+// ListRuns answers GET /jobs/runs?job=coverage&limit=.
+func (h *Handlers) ListRuns(c *gin.Context) error {
+	if err := httpx.Scope(c).Province(); err != nil {
+		return err
 	}
-	limit, err := queryInt(c, "limit")
+	limit, err := httpx.QueryInt(c, "limit")
 	if err != nil {
 		return err
 	}
 	if limit == 0 {
 		limit = 50
 	}
-	runs, err := s.d.Coverage.Runs(c.Request.Context(), c.Query("job"), min(limit, 200))
+	runs, err := h.Coverage.Runs(c.Request.Context(), c.Query("job"), min(limit, 200))
 	if err != nil {
 		return err
 	}
