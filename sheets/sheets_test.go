@@ -60,8 +60,8 @@ func TestUnreadableFilesAreInvalid(t *testing.T) {
 		data []byte
 		code string
 	}{
-		"a picture":          {"ds.png", []byte("\x89PNG"), "sheet_type"},
-		"not a workbook":     {"ds.xlsx", []byte("hello"), "sheet_unreadable"},
+		"a picture":      {"ds.png", []byte("\x89PNG"), "sheet_type"},
+		"not a workbook": {"ds.xlsx", []byte("hello"), "sheet_unreadable"},
 	} {
 		_, err := Read(tc.file, tc.data)
 		var ve *domain.ValidationError
