@@ -1,4 +1,4 @@
-package handlers_test
+package fieldapp_test
 
 import (
 	"context"

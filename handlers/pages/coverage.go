@@ -1,4 +1,4 @@
-package handlers
+package pages
 
 import (
 	"errors"
@@ -11,28 +11,9 @@ import (
 
 	"github.com/hue-cdt/cdt/domain"
 	"github.com/hue-cdt/cdt/handlers/httpx"
+	"github.com/hue-cdt/cdt/handlers/render"
 	"github.com/hue-cdt/cdt/i18n"
 )
-
-const (
-	tplDashboard = "dashboard.html"
-	tplProvince  = "province.html"
-	tplJobs      = "jobs.html"
-)
-
-func init() {
-	extraPages = append(extraPages, tplDashboard, tplProvince, tplJobs)
-	extraPageRoutes = append(extraPageRoutes, func(s *Server, g *gin.RouterGroup) {
-		g.GET("/communes/:code/dashboard", s.page(s.dashboardPage))
-		g.GET("/province", s.page(s.provincePage))
-		g.GET("/jobs", s.page(s.jobsPage))
-		g.POST("/jobs/coverage/run", s.page(s.runCoveragePage))
-		g.GET("/exports/coverage.csv", httpx.JSON(s.api.ExportCSV).Func())
-		g.GET("/exports/coverage.xlsx", httpx.JSON(s.api.ExportXLSX).Func())
-	})
-	homeProvince = "/province"
-	homeCommune = func(code string) string { return "/communes/" + code + "/dashboard" }
-}
 
 type headline struct {
 	Label, Value, Of, Delta string
@@ -59,37 +40,39 @@ type dashboardData struct {
 	Daily       template.HTML
 	Coverage    template.HTML
 	DailyTable  []domain.TrendPoint // the last days, as numbers beside the chart
-	Services    []hbar
+	Services    []render.HBar
 	Villages    []domain.VillageCoverage
 	IdleTeams   []idleTeam
 	IdleMembers []idleMember
 	Admin       bool
 }
 
-func (s *Server) dashboardPage(c *gin.Context) error {
-	u, reg, err := s.managedCommune(c, c.Param("code"))
+// DashboardPage answers GET /communes/{code}/dashboard: yesterday's coverage of
+// a commune the caller reads (403 for another), its villages and idle teams.
+func (h *Handlers) DashboardPage(c *gin.Context) error {
+	u, reg, err := h.managedCommune(c, c.Param("code"))
 	if err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	l := loc(c)
-	d := dashboardData{Commune: u, Admin: scope(c).Admin()}
-	latest, err := s.d.Coverage.Latest(ctx, []string{u.Code})
+	l := render.Loc(c)
+	d := dashboardData{Commune: u, Admin: httpx.Scope(c).Admin()}
+	latest, err := h.Coverage.Latest(ctx, []string{u.Code})
 	if err != nil {
 		return err
 	}
 	if cl, ok := latest[u.Code]; ok {
 		d.Latest = &cl
-		s.fillDashboard(l, &d, cl)
+		fillDashboard(l, &d, cl)
 	}
-	if err := s.idle(c, u.Code, reg, &d); err != nil {
+	if err := h.idle(c, u.Code, reg, &d); err != nil {
 		return err
 	}
-	s.render(c, http.StatusOK, tplDashboard, u.Name, pageData{Data: d})
+	render.HTML(c, http.StatusOK, tplDashboard, u.Name, render.Page{Data: d})
 	return nil
 }
 
-func (s *Server) fillDashboard(l *i18n.Localizer, d *dashboardData, cl domain.CoverageLatest) {
+func fillDashboard(l *i18n.Localizer, d *dashboardData, cl domain.CoverageLatest) {
 	r := cl.Row
 	var prev *domain.TrendPoint
 	monthAgo := r.Date.AddDays(-30)
@@ -117,17 +100,17 @@ func (s *Server) fillDashboard(l *i18n.Localizer, d *dashboardData, cl domain.Co
 		p = *prev
 	}
 	d.Headlines = []headline{
-		h("cov.coverage", formatPct(r.HouseholdCoverage), l.T("dash.of_households", "N", formatInt(r.HouseholdsTotal)),
+		h("cov.coverage", render.FormatPct(r.HouseholdCoverage), l.T("dash.of_households", "N", render.FormatInt(r.HouseholdsTotal)),
 			r.HouseholdCoverage, p.HouseholdCoverage, true),
-		h("cov.households_reached", formatInt(r.HouseholdsReached), "", float64(r.HouseholdsReached), float64(p.HouseholdsReached), false),
-		h("cov.assistance_30d", formatInt(r.Assistance30d), "", float64(r.Assistance30d), float64(p.Assistance30d), false),
-		h("cov.members_active", formatInt(r.MembersActive30d), l.T("dash.of", "N", formatInt(r.MembersTotal)),
+		h("cov.households_reached", render.FormatInt(r.HouseholdsReached), "", float64(r.HouseholdsReached), float64(p.HouseholdsReached), false),
+		h("cov.assistance_30d", render.FormatInt(r.Assistance30d), "", float64(r.Assistance30d), float64(p.Assistance30d), false),
+		h("cov.members_active", render.FormatInt(r.MembersActive30d), l.T("dash.of", "N", render.FormatInt(r.MembersTotal)),
 			float64(r.MembersActive30d), float64(p.MembersActive30d), false),
-		h("cov.teams_active", formatInt(r.TeamsActive30d), l.T("dash.of", "N", formatInt(r.TeamsTotal)),
+		h("cov.teams_active", render.FormatInt(r.TeamsActive30d), l.T("dash.of", "N", render.FormatInt(r.TeamsTotal)),
 			float64(r.TeamsActive30d), float64(p.TeamsActive30d), false),
-		{Label: l.T("stat.villages_with_team"), Value: formatInt(r.VillagesWithTeam), Of: l.T("dash.of", "N", formatInt(r.VillagesTotal))},
-		{Label: l.T("cov.members_trained"), Value: formatInt(r.MembersTrained), Of: l.T("dash.of", "N", formatInt(r.MembersTotal))},
-		{Label: l.T("cov.assistance_total"), Value: formatInt(r.AssistanceTotal)},
+		{Label: l.T("stat.villages_with_team"), Value: render.FormatInt(r.VillagesWithTeam), Of: l.T("dash.of", "N", render.FormatInt(r.VillagesTotal))},
+		{Label: l.T("cov.members_trained"), Value: render.FormatInt(r.MembersTrained), Of: l.T("dash.of", "N", render.FormatInt(r.MembersTotal))},
+		{Label: l.T("cov.assistance_total"), Value: render.FormatInt(r.AssistanceTotal)},
 	}
 	labels := make([]string, len(cl.Trend))
 	daily := make([]float64, len(cl.Trend))
@@ -135,8 +118,8 @@ func (s *Server) fillDashboard(l *i18n.Localizer, d *dashboardData, cl domain.Co
 	for i, t := range cl.Trend {
 		labels[i], daily[i], cov[i] = string(t.Date), float64(t.Assistance), t.HouseholdCoverage*100
 	}
-	d.Daily = bars(barSeries{Labels: labels, Values: daily, Line: movingAverage(daily, 7), Title: l.T("dash.daily")})
-	d.Coverage = bars(barSeries{Labels: labels, Values: cov, Title: l.T("cov.coverage"), Unit: " %"})
+	d.Daily = render.Bars(render.BarSeries{Labels: labels, Values: daily, Line: render.MovingAverage(daily, 7), Title: l.T("dash.daily")})
+	d.Coverage = render.Bars(render.BarSeries{Labels: labels, Values: cov, Title: l.T("cov.coverage"), Unit: " %"})
 	n := len(cl.Trend)
 	d.DailyTable = append([]domain.TrendPoint(nil), cl.Trend[max(0, n-7):]...)
 	codes := append([]string(nil), domain.Services...)
@@ -146,22 +129,22 @@ func (s *Server) fillDashboard(l *i18n.Localizer, d *dashboardData, cl domain.Co
 	for i, code := range codes {
 		labelsS[i], values[i] = l.T("service."+code), r.ByService[code]
 	}
-	d.Services = hbars(labelsS, values)
+	d.Services = render.HBars(labelsS, values)
 	d.Villages = append([]domain.VillageCoverage(nil), r.Villages...)
 	sort.SliceStable(d.Villages, func(i, j int) bool { return d.Villages[i].Coverage < d.Villages[j].Coverage })
 }
 
 // idle lists the teams and members with no record in the last 30 days, from
 // the live rollups, so the commune leader can call them.
-func (s *Server) idle(c *gin.Context, commune string, reg *domain.CommuneRegistry, d *dashboardData) error {
-	r, err := s.d.Live.Rollup(c.Request.Context(), commune)
+func (h *Handlers) idle(c *gin.Context, commune string, reg *domain.CommuneRegistry, d *dashboardData) error {
+	r, err := h.Live.Rollup(c.Request.Context(), commune)
 	if err != nil {
 		return err
 	}
 	if r == nil {
 		r = domain.NewRollup(commune)
 	}
-	from, today := s.today().AddDays(-29), s.today()
+	from, today := h.Today().AddDays(-29), h.Today()
 	teams := reg.TeamViews(func(t domain.Team) bool { return t.Active })
 	leaders := map[string]domain.Member{}
 	for _, m := range reg.Members {
@@ -214,18 +197,19 @@ type provinceData struct {
 	Runs   []domain.JobRun
 }
 
-// provincePage ranks every commune by household coverage (or activity).
-func (s *Server) provincePage(c *gin.Context) error {
-	if !scope(c).Admin() {
-		return domain.ErrNotFound
+// ProvincePage answers GET /province?sort=coverage|activity: every commune
+// ranked by household coverage (or activity), the city's totals.
+func (h *Handlers) ProvincePage(c *gin.Context) error {
+	if err := httpx.Scope(c).Province(); err != nil {
+		return err
 	}
 	ctx := c.Request.Context()
-	latest, err := s.d.Coverage.Latest(ctx, nil)
+	latest, err := h.Coverage.Latest(ctx, nil)
 	if err != nil {
 		return err
 	}
 	d := provinceData{Sort: c.DefaultQuery("sort", "coverage"), Totals: domain.CoverageRow{ByService: map[string]int{}}}
-	for _, u := range s.d.Units.Find(domain.UnitFilter{Level: domain.LevelCommune, AsOf: s.today()}) {
+	for _, u := range h.Units.Find(domain.UnitFilter{Level: domain.LevelCommune, AsOf: h.Today()}) {
 		cl, ok := latest[u.Code]
 		if !ok {
 			continue
@@ -238,7 +222,7 @@ func (s *Server) provincePage(c *gin.Context) error {
 		for _, t := range cl.Trend[max(0, len(cl.Trend)-30):] {
 			spark = append(spark, float64(t.Assistance))
 		}
-		pr := provinceRow{Commune: u, Row: r, Spark: sparkline(spark, 90, 22)}
+		pr := provinceRow{Commune: u, Row: r, Spark: render.Sparkline(spark, 90, 22)}
 		if r.MembersTotal > 0 {
 			pr.Active = float64(r.MembersActive30d) / float64(r.MembersTotal)
 		}
@@ -260,10 +244,10 @@ func (s *Server) provincePage(c *gin.Context) error {
 	for i := range d.Rows {
 		d.Rows[i].Rank = i + 1
 	}
-	if d.Runs, err = s.d.Coverage.Runs(ctx, "coverage", 5); err != nil {
+	if d.Runs, err = h.Coverage.Runs(ctx, "coverage", 5); err != nil {
 		return err
 	}
-	s.render(c, http.StatusOK, tplProvince, loc(c).T("province.title"), pageData{Data: d})
+	render.HTML(c, http.StatusOK, tplProvince, render.Loc(c).T("province.title"), render.Page{Data: d})
 	return nil
 }
 
@@ -284,25 +268,25 @@ func addRow(t *domain.CoverageRow, r domain.CoverageRow) {
 	}
 }
 
-// jobsPage lists the coverage runs (province admins).
-func (s *Server) jobsPage(c *gin.Context) error {
-	if !scope(c).Admin() {
-		return domain.ErrNotFound
+// JobsPage answers GET /jobs: the coverage runs.
+func (h *Handlers) JobsPage(c *gin.Context) error {
+	if err := httpx.Scope(c).Province(); err != nil {
+		return err
 	}
-	runs, err := s.d.Coverage.Runs(c.Request.Context(), "coverage", 50)
+	runs, err := h.Coverage.Runs(c.Request.Context(), "coverage", 50)
 	if err != nil {
 		return err
 	}
-	s.render(c, http.StatusOK, tplJobs, loc(c).T("jobs.title"), pageData{Data: map[string]any{"Runs": runs}})
+	render.HTML(c, http.StatusOK, tplJobs, render.Loc(c).T("jobs.title"), render.Page{Data: map[string]any{"Runs": runs}})
 	return nil
 }
 
-// runCoveragePage starts a coverage run from the jobs page.
-func (s *Server) runCoveragePage(c *gin.Context) error {
-	if !scope(c).Admin() {
-		return domain.ErrNotFound
+// RunCoveragePage answers POST /jobs/coverage/run: a coverage run starts.
+func (h *Handlers) RunCoveragePage(c *gin.Context) error {
+	if err := httpx.Scope(c).Province(); err != nil {
+		return err
 	}
-	_, err := s.d.Jobs.StartCoverageRun(c.Request.Context(), s.today(), c.PostForm("full") == "true")
+	_, err := h.Jobs.StartCoverageRun(c.Request.Context(), h.Today(), c.PostForm("full") == "true")
 	if errors.Is(err, domain.ErrJobRunning) {
 		c.Redirect(http.StatusSeeOther, "/jobs?done=job_running")
 		return nil
