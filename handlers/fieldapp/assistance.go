@@ -25,9 +25,6 @@ var serviceOrder = []string{"vneid_activation", "vneid_install", "public_service
 	"digital_skills", "health_insurance_app", "digital_signature", "digital_address", "ecommerce", "other"}
 
 func (h *Handlers) logForm(c *gin.Context, status int, form, errs map[string]string) error {
-	if err := httpx.Scope(c).Field(); err != nil {
-		return err
-	}
 	ac, err := h.appContext(c)
 	if err != nil {
 		return err
@@ -48,9 +45,6 @@ func (h *Handlers) LogForm(c *gin.Context) error { return h.logForm(c, http.Stat
 // JavaScript; the client_id generated with the form makes a double submit
 // harmless.
 func (h *Handlers) LogSubmit(c *gin.Context) error {
-	if err := httpx.Scope(c).Field(); err != nil {
-		return err
-	}
 	f := httpx.PostForm(c)
 	in := domain.NewRecord{ClientID: f["client_id"], Service: f["service"], HouseholdRef: f["household_ref"],
 		VillageCode: f["village_code"], OccurredAt: h.Now().Format(time.RFC3339), Outcome: f["outcome"],
@@ -79,9 +73,6 @@ type appRecordsData struct {
 // team leader's team's.
 func (h *Handlers) Records(c *gin.Context) error {
 	sc := httpx.Scope(c)
-	if err := sc.Field(); err != nil {
-		return err
-	}
 	ac, err := h.appContext(c)
 	if err != nil {
 		return err

@@ -236,8 +236,8 @@ func TestLogPageTransferSize(t *testing.T) {
 	t.Logf("log page transfer: first visit %d bytes %v; repeat visit %d bytes %v", first, firstPaths, repeat, repeatPaths)
 	report := fmt.Sprintf("first visit: %d bytes over %d requests\nrepeat visit: %d bytes over %d requests\n",
 		first, len(firstPaths), repeat, len(repeatPaths))
-	_ = os.MkdirAll(filepath.Join("..", "artifacts"), 0o755)
-	_ = os.WriteFile(filepath.Join("..", "artifacts", "log-page-transfer.txt"), []byte(report), 0o644)
+	_ = os.MkdirAll(filepath.Join("..", "..", "artifacts"), 0o755)
+	_ = os.WriteFile(filepath.Join("..", "..", "artifacts", "log-page-transfer.txt"), []byte(report), 0o644)
 	if first > 60_000 || repeat > 12_000 || repeat >= first {
 		t.Fatalf("transfer budget: first %d (≤ 60 kB), repeat %d (≤ 12 kB)", first, repeat)
 	}

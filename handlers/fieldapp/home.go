@@ -6,7 +6,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hue-cdt/cdt/domain"
-	"github.com/hue-cdt/cdt/handlers/httpx"
 	"github.com/hue-cdt/cdt/handlers/render"
 )
 
@@ -25,9 +24,6 @@ func weekStart(d domain.Date) domain.Date {
 
 // Home answers GET /app: today's and this week's count, the member's recent records.
 func (h *Handlers) Home(c *gin.Context) error {
-	if err := httpx.Scope(c).Field(); err != nil {
-		return err
-	}
 	ac, err := h.appContext(c)
 	if err != nil {
 		return err

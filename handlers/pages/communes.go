@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hue-cdt/cdt/domain"
-	"github.com/hue-cdt/cdt/handlers/httpx"
 	"github.com/hue-cdt/cdt/handlers/render"
 )
 
@@ -19,9 +18,6 @@ type communeRow struct {
 // CommunesPage answers GET /communes: every commune of the city with the size
 // of its registry.
 func (h *Handlers) CommunesPage(c *gin.Context) error {
-	if err := httpx.Scope(c).Province(); err != nil {
-		return err
-	}
 	counts, err := h.Registry.RegistryCounts(c.Request.Context())
 	if err != nil {
 		return err

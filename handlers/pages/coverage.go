@@ -200,9 +200,6 @@ type provinceData struct {
 // ProvincePage answers GET /province?sort=coverage|activity: every commune
 // ranked by household coverage (or activity), the city's totals.
 func (h *Handlers) ProvincePage(c *gin.Context) error {
-	if err := httpx.Scope(c).Province(); err != nil {
-		return err
-	}
 	ctx := c.Request.Context()
 	latest, err := h.Coverage.Latest(ctx, nil)
 	if err != nil {
@@ -270,9 +267,6 @@ func addRow(t *domain.CoverageRow, r domain.CoverageRow) {
 
 // JobsPage answers GET /jobs: the coverage runs.
 func (h *Handlers) JobsPage(c *gin.Context) error {
-	if err := httpx.Scope(c).Province(); err != nil {
-		return err
-	}
 	runs, err := h.Coverage.Runs(c.Request.Context(), "coverage", 50)
 	if err != nil {
 		return err
@@ -283,9 +277,6 @@ func (h *Handlers) JobsPage(c *gin.Context) error {
 
 // RunCoveragePage answers POST /jobs/coverage/run: a coverage run starts.
 func (h *Handlers) RunCoveragePage(c *gin.Context) error {
-	if err := httpx.Scope(c).Province(); err != nil {
-		return err
-	}
 	_, err := h.Jobs.StartCoverageRun(c.Request.Context(), h.Today(), c.PostForm("full") == "true")
 	if errors.Is(err, domain.ErrJobRunning) {
 		c.Redirect(http.StatusSeeOther, "/jobs?done=job_running")

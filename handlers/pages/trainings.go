@@ -39,9 +39,6 @@ type progressPage struct {
 // its leader (/communes/{code}/trainings: 403 for another commune).
 func (h *Handlers) TrainingsPage(c *gin.Context) error {
 	sc := httpx.Scope(c)
-	if err := sc.Manage(); err != nil {
-		return err
-	}
 	unit := c.Param("code")
 	if unit == "" {
 		if !sc.Admin() {
@@ -263,9 +260,6 @@ func (h *Handlers) SheetPage(c *gin.Context) error {
 // commune leaders for their commune.
 func (h *Handlers) TrainingForm(c *gin.Context) error {
 	sc := httpx.Scope(c)
-	if err := sc.Manage(); err != nil {
-		return err
-	}
 	l := render.Loc(c)
 	units := h.trainingUnits(sc)
 	data := map[string]any{"Units": units, "Topics": domain.TrainingTopics}

@@ -43,9 +43,6 @@ func (h *Handlers) newLoginForm(c *gin.Context) (loginForm, error) {
 		return loginForm{in: domain.NewUser{UnitCode: u.Code, Role: string(domain.RoleCommuneLeader)},
 			roles: []domain.Role{domain.RoleCommuneLeader}, back: "/communes/" + u.Code + "/users", backName: u.Name}, nil
 	}
-	if err := sc.Province(); err != nil {
-		return loginForm{}, err
-	}
 	return loginForm{in: domain.NewUser{UnitCode: refdata.ProvinceCode, Role: string(domain.RoleProvinceAdmin)},
 		roles: []domain.Role{domain.RoleProvinceAdmin}, back: "/users", backName: render.Loc(c).T("users.title")}, nil
 }
@@ -96,8 +93,6 @@ func (h *Handlers) UsersPage(c *gin.Context) error {
 		}
 		f = domain.UserFilter{UnitCode: code}
 		data["Commune"], data["NewURL"], data["NewLabel"] = u, "/communes/"+code+"/users/new", l.T("user.new_leader")
-	} else if err := httpx.Scope(c).Province(); err != nil {
-		return err
 	}
 	users, err := h.Users.FindUsers(c.Request.Context(), f)
 	if err != nil {
