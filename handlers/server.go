@@ -13,6 +13,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"sync"
 
@@ -30,14 +31,9 @@ import (
 // Deps are the server's collaborators.
 type Deps = core.Deps
 
-// Server is the HTTP server's router and the audiences behind it.
+// Server is the router of the HTTP server, built from the route tables.
 type Server struct {
-	d        *core.Deps
 	engine   *gin.Engine
-	sessions httpx.Sessions
-	api      *api.Handlers
-	pages    *pages.Handlers
-	app      *fieldapp.Handlers
 	rules    map[string]RouteRule // "METHOD /path" → its table's rule
 	gzipOnce sync.Once
 	gzipped  http.Handler
@@ -48,17 +44,15 @@ func New(deps Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	d := deps.WithDefaults()
 	limits := httpx.NewLimiters() // one set: the API and the pages share the login buckets
-	s := &Server{d: &d, engine: gin.New(), sessions: httpx.Sessions{Auth: d.Auth, Secure: d.SecureCookies},
-		rules: map[string]RouteRule{}}
-	s.api = api.New(s.d, limits)
-	s.pages = pages.New(s.d, limits, s.sessions)
-	s.app = fieldapp.New(s.d)
+	sessions := httpx.Sessions{Auth: d.Auth, Secure: d.SecureCookies}
+	to := audiences{api: api.New(&d, limits), pages: pages.New(&d, limits, sessions), app: fieldapp.New(&d), sessions: sessions}
+	s := &Server{engine: gin.New(), rules: map[string]RouteRule{}}
 	s.engine.HandleMethodNotAllowed = true
 	s.engine.ContextWithFallback = true
 	s.engine.Use(httpx.WithLogger(d.Logger), httpx.Recover, httpx.LogRequests, httpx.SecurityHeaders)
 	s.engine.NoRoute(httpx.JSON(func(c *gin.Context) error { return domain.ErrNotFound }).Func())
 	s.engine.NoMethod(httpx.JSON(func(c *gin.Context) error { return httpx.ErrMethod }).Func())
-	s.register()
+	s.register(to.tables())
 	return s
 }
 
@@ -73,4 +67,60 @@ func (s *Server) Handler() http.Handler {
 		s.gzipped = wrap(s.engine)
 	})
 	return s.gzipped
+}
+
+// register builds the router from the tables: the one place where routes are
+// added. Each route runs its table's middleware, its session unless the rule
+// is Public, its rule's gate, then its handler.
+func (s *Server) register(tables []Table) {
+	for _, t := range tables {
+		g := s.engine.Group(t.Prefix, t.Use...)
+		for _, r := range t.Routes {
+			var chain []gin.HandlerFunc
+			if !r.Rule.Public {
+				if t.Session == nil {
+					panic(fmt.Sprintf("handlers: %s %s%s needs a session its table has not", r.Method, t.Prefix, r.Path))
+				}
+				chain = append(chain, t.Session)
+			}
+			if r.Rule.Gate != nil {
+				chain = append(chain, gate(r.Rule.Gate, r.Handler.Fail))
+			}
+			g.Handle(r.Method, r.Path, append(chain, r.Handler.Func())...)
+			s.rules[r.Method+" "+t.Prefix+r.Path] = RouteRule{Method: r.Method, Path: t.Prefix + r.Path, Audience: t.Audience, Rule: r.Rule}
+		}
+	}
+}
+
+// gate refuses a caller the rule's gate refuses, answered by fail.
+func gate(allow func(domain.Scope) error, fail func(*gin.Context, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := allow(httpx.Scope(c)); err != nil {
+			fail(c, err)
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
+}
+
+// RouteRule is a route the router serves, with its audience and access rule.
+type RouteRule struct {
+	Method, Path, Audience string
+	Rule                   Rule
+}
+
+// Routes lists every route the router serves, read from the router itself,
+// with the rule its table gave it: a route that came from no table has the
+// zero Rule (no name), which the route × role matrix refuses.
+func (s *Server) Routes() []RouteRule {
+	var out []RouteRule
+	for _, r := range s.engine.Routes() {
+		rr, ok := s.rules[r.Method+" "+r.Path]
+		if !ok {
+			rr = RouteRule{Method: r.Method, Path: r.Path}
+		}
+		out = append(out, rr)
+	}
+	return out
 }

@@ -32,19 +32,7 @@ func (h *Handlers) exportTable(ctx context.Context, sc domain.Scope, l *i18n.Loc
 	if err != nil {
 		return exportTable{}, err
 	}
-	t := exportTable{}
-	for _, k := range []string{"export.commune_code", "export.commune", "export.date", "stat.villages", "stat.villages_with_team",
-		"stat.teams", "cov.teams_active", "stat.members", "cov.members_active", "cov.members_trained", "cov.households_total",
-		"cov.households_reached", "export.coverage_pct", "cov.assistance_total", "cov.assistance_30d"} {
-		t.communeHead = append(t.communeHead, l.T(k))
-	}
-	for _, code := range domain.Services {
-		t.communeHead = append(t.communeHead, l.T("service."+code)+" ("+l.T("cov.days30")+")")
-	}
-	for _, k := range []string{"export.commune_code", "export.commune", "export.village_code", "export.village",
-		"export.has_team", "field.households", "cov.households_reached", "export.coverage_pct", "cov.assistance_total"} {
-		t.villageHead = append(t.villageHead, l.T(k))
-	}
+	t := exportHeads(l)
 	codes := make([]string, 0, len(latest))
 	for c := range latest {
 		codes = append(codes, c)
@@ -73,6 +61,24 @@ func (h *Handlers) exportTable(ctx context.Context, sc domain.Scope, l *i18n.Loc
 		}
 	}
 	return t, nil
+}
+
+// exportHeads are the tables' headers in l's language.
+func exportHeads(l *i18n.Localizer) exportTable {
+	var t exportTable
+	for _, k := range []string{"export.commune_code", "export.commune", "export.date", "stat.villages", "stat.villages_with_team",
+		"stat.teams", "cov.teams_active", "stat.members", "cov.members_active", "cov.members_trained", "cov.households_total",
+		"cov.households_reached", "export.coverage_pct", "cov.assistance_total", "cov.assistance_30d"} {
+		t.communeHead = append(t.communeHead, l.T(k))
+	}
+	for _, code := range domain.Services {
+		t.communeHead = append(t.communeHead, l.T("service."+code)+" ("+l.T("cov.days30")+")")
+	}
+	for _, k := range []string{"export.commune_code", "export.commune", "export.village_code", "export.village",
+		"export.has_team", "field.households", "cov.households_reached", "export.coverage_pct", "cov.assistance_total"} {
+		t.villageHead = append(t.villageHead, l.T(k))
+	}
+	return t
 }
 
 func pct(f float64) float64 { return float64(int(f*1000+0.5)) / 10 }
