@@ -54,22 +54,29 @@ func (h *Handlers) asOf(c *gin.Context) (domain.Date, error) {
 	return asOf, err
 }
 
-// villages returns the villages matching f that sc may read: a parent
-// outside the scope is ErrForbidden when it is a commune of today, and has no
-// villages otherwise.
-func (h *Handlers) villages(ctx context.Context, sc domain.Scope, f domain.UnitFilter) ([]domain.Unit, error) {
-	communes := []string{f.Parent}
-	if f.Parent != "" || !sc.Admin() {
-		commune, err := sc.FilterCommune(f.Parent)
-		if err != nil {
-			if _, current := h.Commune(f.Parent); !current {
-				return nil, nil // no commune of today: it has no villages
-			}
-			return nil, err
+// villageCommunes are the communes whose villages a list reads: every
+// commune for a province admin without a parent, else the parent as sc allows
+// it. A parent outside the scope is ErrForbidden when it is a commune of
+// today, and has no villages otherwise.
+func (h *Handlers) villageCommunes(sc domain.Scope, parent string) ([]string, error) {
+	if parent == "" && sc.Admin() {
+		return h.CommuneCodes(), nil
+	}
+	commune, err := sc.FilterCommune(parent)
+	if err != nil {
+		if _, current := h.Commune(parent); !current {
+			return nil, nil
 		}
-		communes = []string{commune}
-	} else {
-		communes = h.CommuneCodes()
+		return nil, err
+	}
+	return []string{commune}, nil
+}
+
+// villages returns the villages matching f that sc may read.
+func (h *Handlers) villages(ctx context.Context, sc domain.Scope, f domain.UnitFilter) ([]domain.Unit, error) {
+	communes, err := h.villageCommunes(sc, f.Parent)
+	if err != nil {
+		return nil, err
 	}
 	var out []domain.Unit
 	for _, code := range communes {
