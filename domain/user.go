@@ -163,3 +163,13 @@ func LoginCommune(ctx context.Context, units *UnitCatalog, regs RegistryStore, r
 	}
 	return commune, nil
 }
+
+// LoginRoles are the roles a login of member m may have: member, and
+// team_leader for a team's leader or deputy. The last fits their position
+// best, and is what a form offers first.
+func (m Member) LoginRoles() []Role {
+	if m.Position == PositionMember {
+		return []Role{RoleMember}
+	}
+	return []Role{RoleMember, RoleTeamLeader}
+}

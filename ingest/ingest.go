@@ -73,8 +73,8 @@ func (s *Service) Hash(normalized string) string {
 // Log validates and stores records sent by caller, each judged on its own.
 // deviceNow is the phone's clock when it sent them (zero if unknown).
 func (s *Service) Log(ctx context.Context, cl domain.Caller, in []domain.NewRecord, deviceNow time.Time) ([]Result, error) {
-	if !cl.Role.Field() || cl.MemberID == "" {
-		return nil, domain.ErrForbidden
+	if err := domain.ScopeOf(cl).Field(); err != nil {
+		return nil, err
 	}
 	reg, err := s.Registry.Registry(ctx, cl.CommuneCode)
 	if err != nil {

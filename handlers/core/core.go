@@ -1,0 +1,80 @@
+// Package core holds what every audience of the HTTP layer shares: the
+// server's collaborators (Deps) and the operations the JSON API, the leaders'
+// pages and the members' phone app all perform on them — reading the registry
+// within the caller's scope, logins and passwords, trainings and attendance,
+// records. It knows no HTTP: every operation takes a context and the caller's
+// domain.Scope, which makes every access decision.
+package core
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/hue-cdt/cdt/auth"
+	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/ingest"
+)
+
+// Deps are the collaborators of the HTTP layer, and the operations built on
+// them that every audience shares.
+type Deps struct {
+	Units     *domain.UnitCatalog
+	Registry  domain.RegistryStore
+	Users     domain.UserStore
+	Auth      *auth.Service
+	Ingest    *ingest.Service
+	Live      *ingest.Live
+	Records   domain.AssistanceStore
+	Coverage  domain.CoverageStore
+	Jobs      JobStarter
+	Trainings domain.TrainingStore
+	// TrainingTarget is the share of teams the province wants trained (0–1).
+	TrainingTarget float64
+	// Ping answers whether the database is reachable (readiness).
+	Ping   func(context.Context) error
+	Logger *slog.Logger
+	Now    func() time.Time
+	// SecureCookies marks page cookies Secure (on by default; browsers accept
+	// Secure cookies from http://localhost and 127.0.0.1).
+	SecureCookies bool
+	// LoginRate is how many login attempts one username may make per minute
+	// (three times that per client address).
+	LoginRate int
+	// AssistRate is how many assistance requests one member may send per
+	// second (CDT_ASSIST_RATE, default 50; API.md asks for at least 20).
+	AssistRate int
+}
+
+// JobStarter starts a coverage run in the background and answers its ID;
+// domain.ErrJobRunning while a run is in progress anywhere.
+type JobStarter interface {
+	StartCoverageRun(ctx context.Context, date domain.Date, full bool) (string, error)
+}
+
+// WithDefaults fills what d leaves empty: the real clock, slog's logger, 10
+// logins a minute, 50 assistance requests a second.
+func (d Deps) WithDefaults() Deps {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.LoginRate == 0 {
+		d.LoginRate = 10
+	}
+	if d.AssistRate == 0 {
+		d.AssistRate = 50
+	}
+	return d
+}
+
+// Today is the current calendar day in Asia/Ho_Chi_Minh.
+func (d *Deps) Today() domain.Date { return domain.DateOf(d.Now()) }
+
+// Commune returns commune code if it is in force today.
+func (d *Deps) Commune(code string) (domain.Unit, bool) { return d.Units.Commune(code, d.Today()) }
+
+// CommuneCodes lists today's communes in code order.
+func (d *Deps) CommuneCodes() []string { return d.Units.CommuneCodes(d.Today()) }

@@ -1,0 +1,44 @@
+package pages
+
+import (
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/hue-cdt/cdt/handlers/httpx"
+	"github.com/hue-cdt/cdt/i18n"
+)
+
+// Static serves the embedded static files; URLs carry a content hash, so they
+// may be cached for a year.
+func Static(files fs.FS) gin.HandlerFunc {
+	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(files)))
+	return func(c *gin.Context) {
+		if c.Query("v") != "" {
+			c.Header("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			c.Header("Cache-Control", "public, max-age=300")
+		}
+		fileServer.ServeHTTP(c.Writer, c.Request)
+	}
+}
+
+// SetLang answers GET /lang/{lang}: the pages' language for a year, then back.
+func (h *Handlers) SetLang(c *gin.Context) {
+	lang := i18n.Normalize(c.Param("lang"))
+	http.SetCookie(c.Writer, &http.Cookie{Name: httpx.CookieLang, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+		SameSite: http.SameSiteLaxMode, Secure: h.SecureCookies})
+	c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
+}
+
+// safeNext keeps a redirect target on this site.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if next == "" || err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	return next
+}
