@@ -121,6 +121,8 @@ func (s audiences) apiTable() Table {
 		{post, "/trainings/:id/attendance/sheet", ManageOne, json(a.UploadSheet)},
 		{get, "/reports/training-progress", ManageCommune, json(a.TrainingProgress)},
 		{get, "/exports/untrained.xlsx", ManageCommune, json(a.ExportUntrained)},
+
+		{post, "/imports/registry", Managers, json(a.ImportRegistry)},
 	}}
 }
 
@@ -178,6 +180,10 @@ func (s audiences) pagesTable() Table {
 		{post, "/trainings/:id/attend", ManageOne, page(p.AttendPage)},
 		{post, "/trainings/:id/sheet", ManageOne, page(p.SheetPage)},
 		{get, "/exports/untrained.xlsx", ManageCommune, json(a.ExportUntrained)},
+
+		{get, "/imports/registry", Managers, page(p.ImportPage)},
+		{post, "/imports/registry", Managers, page(p.ImportSubmit)},
+		{get, "/imports/registry/template.xlsx", Managers, page(p.ImportTemplate)},
 	}}
 }
 

@@ -198,6 +198,8 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 			out: get("/api/v1/reports/training-progress?unit=" + f.CommuneB), ok: []int{200}},
 		"GET /api/v1/exports/untrained.xlsx": {rule: "manage-commune", in: get("/api/v1/exports/untrained.xlsx?unit=" + f.CommuneA),
 			out: get("/api/v1/exports/untrained.xlsx?unit=" + f.CommuneB), ok: []int{200}},
+		"POST /api/v1/imports/registry": {rule: "managers", in: in(req{path: "/api/v1/imports/registry?dry_run=true",
+			csv: "Xã/Phường,Tổ,Họ và tên,Số điện thoại\n19753,Tổ CNSCĐ TDP 1,Trần Thị Bình,0905111333\n"}), ok: []int{200}},
 
 		"GET /login":          {rule: "public", in: get("/login"), ok: []int{200, 303}},
 		"POST /login":         {rule: "public", in: in(req{path: "/login", form: url.Values{"username": {"admin"}, "password": {apptest.AdminPassword}}}), ok: []int{303}, fresh: true},
@@ -256,7 +258,10 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 			out: in(req{path: "/trainings/" + trB + "/attend", form: url.Values{"member_id": {f.MemberB}}}), ok: []int{303}},
 		"POST /trainings/:id/sheet": {rule: "manage-one", in: in(req{path: "/trainings/" + trA + "/sheet", form: empty}),
 			out: in(req{path: "/trainings/" + trB + "/sheet", form: empty}), ok: []int{422}},
-		"GET /exports/untrained.xlsx": {rule: "manage-commune", in: get("/exports/untrained.xlsx?unit=" + f.CommuneA), out: get("/exports/untrained.xlsx?unit=" + f.CommuneB), ok: []int{200}},
+		"GET /exports/untrained.xlsx":         {rule: "manage-commune", in: get("/exports/untrained.xlsx?unit=" + f.CommuneA), out: get("/exports/untrained.xlsx?unit=" + f.CommuneB), ok: []int{200}},
+		"GET /imports/registry":               {rule: "managers", in: get("/imports/registry"), ok: []int{200}},
+		"POST /imports/registry":              {rule: "managers", in: in(req{path: "/imports/registry", form: empty}), ok: []int{422}},
+		"GET /imports/registry/template.xlsx": {rule: "managers", in: get("/imports/registry/template.xlsx"), ok: []int{200}},
 
 		"GET /app":         {rule: "field", in: get("/app"), ok: []int{200}},
 		"GET /app/log":     {rule: "field", in: get("/app/log"), ok: []int{200}},
