@@ -238,7 +238,7 @@ var affiliationWords = []struct {
 	{"commune_police", []string{"cong an", "ca xa", "ca phuong", "cax", "police"}},
 	{"youth_union", []string{"doan thanh nien", "doan tn", "dtn", "chi doan", "doan", "thanh nien", "youth union", "youth"}},
 	{"womens_union", []string{"phu nu", "lhpn", "hpn", "women", "womens union"}},
-	{"farmers_union", []string{"nong dan", "hnd", "farmers", "farmers union"}},
+	{"farmers_union", []string{"nong dan", "hnd", "hoi nd", "farmers", "farmers union"}},
 	{"veterans_association", []string{"cuu chien binh", "ccb", "veterans", "veteran"}},
 	{"fatherland_front", []string{"mat tran", "mttq", "fatherland front", "fatherland"}},
 	{"telecom", []string{"vien thong", "viettel", "vnpt", "mobifone", "vinaphone", "buu dien", "fpt", "telecom"}},

@@ -372,8 +372,10 @@ func (im *importer) member(f importFields, team string, res *ImportResult) error
 	i, ok := im.phones[f.phone]
 	if !ok {
 		i = -1
-		for j, m := range r.Members { // the same person with a new phone
-			if m.Active && m.TeamID == team && FoldKey(m.FullName) == FoldKey(f.name) {
+		// The same person with a new phone: one active member of the team
+		// by that name whose own phone the file does not list.
+		for j, m := range r.Members {
+			if _, listed := im.seen[m.Phone]; m.Active && m.TeamID == team && FoldKey(m.FullName) == FoldKey(f.name) && !listed {
 				if i >= 0 {
 					i = -1
 					break

@@ -237,7 +237,12 @@ func TestApplyImportDiffsRowsAgainstTheRegistry(t *testing.T) {
 					"position": "import_position", "affiliation": "import_affiliation", "gender": "import_gender", "birth_year": "import_year"}},
 				{status: ImportInvalid, errors: map[string]string{"birth_year": "range"}}},
 		},
-		"a member who left rejoins; a new phone for a known name": {
+		"two namesakes of one team are two members": {
+			rows: []ImportRow{row(2, "", "Tổ CNSCĐ phường", "Lê Văn Hùng", "0912000555", "", "", "Nam", "1980"),
+				row(3, "", "Tổ CNSCĐ phường", "Lê Văn Hùng", "0912000666", "", "", "Nam", "1999")},
+			want: []want{{status: ImportCreate}, {status: ImportCreate}},
+		},
+		"a new phone for a known name": {
 			rows: []ImportRow{row(2, "", "Tổ CNSCĐ TDP 1", "Trần Thị Bình", "0977000999", "", "", "", "")},
 			want: []want{{status: ImportUpdate, changes: []string{"phone"}}},
 			then: func(t *testing.T, r *CommuneRegistry) {
