@@ -70,6 +70,7 @@ func (s audiences) siteTable() Table {
 	return Table{Audience: "site", Routes: []Route{
 		{get, "/healthz", Public, plain(s.api.Health)},
 		{get, "/readyz", Public, plain(s.api.Ready)},
+		{get, "/metrics", Operations, plain(s.api.Metrics)},
 		{get, "/static/*file", Public, plain(pages.Static(static))},
 		{get, "/lang/:lang", Public, plain(s.pages.SetLang)},
 	}}

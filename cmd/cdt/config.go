@@ -24,6 +24,7 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string) func() (app.Confi
 		{"secure-cookies", "CDT_SECURE_COOKIES", "mark page cookies Secure (true/false)"},
 		{"log-format", "CDT_LOG_FORMAT", "json or text"},
 		{"log-level", "CDT_LOG_LEVEL", "debug, info, warn or error"},
+		{"metrics-token", "CDT_METRICS_TOKEN", "bearer token of GET /metrics (empty: loopback clients only)"},
 	} {
 		env[v.env] = fs.String(v.flag, "", v.help+" ($"+v.env+")")
 	}
