@@ -45,7 +45,7 @@ func New(backlog Backlog) *Metrics {
 	m.records = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cdt_assistance_records_total",
 		Help: "Assistance records received, by outcome: created, duplicate (already stored) or invalid (rejected)."}, []string{"outcome"})
 	m.batch = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cdt_sync_batch_size",
-		Help: "Records per assistance request (1 for a single record, up to 500 for a phone's batch).",
+		Help:    "Records per assistance request (1 for a single record, up to 500 for a phone's batch).",
 		Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500}})
 	m.jobRuns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cdt_job_runs_total",
 		Help: "Runs of the scheduled and manual jobs, by job and outcome (succeeded or failed)."}, []string{"job", "outcome"})
