@@ -50,7 +50,7 @@ type audiences struct {
 // a route is one line in one of these tables and one row in the route × role
 // matrix of routes_test.go.
 func (s audiences) tables() []Table {
-	return append([]Table{s.siteTable(), s.apiTable(), s.pagesTable()}, s.appTables()...)
+	return append([]Table{s.siteTable(), s.openTable(), s.apiTable(), s.pagesTable()}, s.appTables()...)
 }
 
 // csrf protects a table's forms; fail answers a refused request.
@@ -73,6 +73,14 @@ func (s audiences) siteTable() Table {
 		{get, "/metrics", Operations, plain(s.api.Metrics)},
 		{get, "/static/*file", Public, plain(pages.Static(static))},
 		{get, "/lang/:lang", Public, plain(s.pages.SetLang)},
+	}}
+}
+
+// openTable: the open-data feed, for anyone (no login, no cookie).
+func (s audiences) openTable() Table {
+	return Table{Audience: "open", Prefix: "/open", Routes: []Route{
+		{get, "/coverage.json", Public, json(s.api.OpenCoverageJSON)},
+		{get, "/coverage.csv", Public, json(s.api.OpenCoverageCSV)},
 	}}
 }
 

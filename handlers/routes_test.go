@@ -122,6 +122,8 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"GET /healthz":                  {rule: "public", in: get("/healthz"), ok: []int{200}},
 		"GET /readyz":                   {rule: "public", in: get("/readyz"), ok: []int{200}},
 		"GET /metrics":                  {rule: "operations", in: get("/metrics"), ok: []int{200}},
+		"GET /open/coverage.json":       {rule: "public", in: get("/open/coverage.json"), ok: []int{200}},
+		"GET /open/coverage.csv":        {rule: "public", in: get("/open/coverage.csv"), ok: []int{200}},
 		"GET /static/*file":             {rule: "public", in: get("/static/app.css"), ok: []int{200}},
 		"GET /lang/:lang":               {rule: "public", in: get("/lang/vi"), ok: []int{303}},
 		"GET /app/sw.js":                {rule: "public", in: get("/app/sw.js"), ok: []int{200}},
