@@ -22,8 +22,8 @@ func TestOpenDataWithholdsSmallCounts(t *testing.T) {
 			coverage: 0.4113, services: map[string]int{"hue_s": 25, "vneid_activation": 15, "ecommerce": 0},
 		},
 		"1 to 4 are null, and the ratio built on them": {
-			row:    CoverageRow{VillagesTotal: 4, TeamsTotal: 1, TeamsActive30d: 5, HouseholdsTotal: 900, HouseholdsReached: 3, Assistance30d: 3, ByService: map[string]int{"hue_s": 3}},
-			counts: map[string]int{"villages_total": -1, "teams_total": -1, "teams_active_30d": 5, "households_total": 900, "households_reached": -1, "assistance_30d": -1},
+			row:      CoverageRow{VillagesTotal: 4, TeamsTotal: 1, TeamsActive30d: 5, HouseholdsTotal: 900, HouseholdsReached: 3, Assistance30d: 3, ByService: map[string]int{"hue_s": 3}},
+			counts:   map[string]int{"villages_total": -1, "teams_total": -1, "teams_active_30d": 5, "households_total": 900, "households_reached": -1, "assistance_30d": -1},
 			coverage: -1, services: map[string]int{"hue_s": -1, "other": 0},
 		},
 		"a withheld denominator withholds the ratio": {
