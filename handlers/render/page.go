@@ -92,7 +92,7 @@ func Error(c *gin.Context, err error) {
 
 func titleKey(status int) string {
 	switch status {
-	case 403, 404, 429:
+	case 403, 404, 405, 429:
 		return fmt.Sprint(status)
 	}
 	if status >= 500 {
