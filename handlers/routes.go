@@ -72,6 +72,7 @@ func (s audiences) siteTable() Table {
 		{get, "/readyz", Public, plain(s.api.Ready)},
 		{get, "/metrics", Operations, plain(s.api.Metrics)},
 		{get, "/static/*file", Public, plain(pages.Static(static))},
+		{get, "/favicon.ico", Public, plain(pages.Favicon(static))},
 		{get, "/lang/:lang", Public, plain(s.pages.SetLang)},
 	}}
 }

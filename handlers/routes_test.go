@@ -126,6 +126,7 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"GET /open/coverage.csv":        {rule: "public", in: get("/open/coverage.csv"), ok: []int{200}},
 		"GET /static/*file":             {rule: "public", in: get("/static/app.css"), ok: []int{200}},
 		"GET /lang/:lang":               {rule: "public", in: get("/lang/vi"), ok: []int{303}},
+		"GET /favicon.ico":              {rule: "public", in: get("/favicon.ico"), ok: []int{200}},
 		"GET /app/sw.js":                {rule: "public", in: get("/app/sw.js"), ok: []int{200}},
 		"GET /app/manifest.webmanifest": {rule: "public", in: get("/app/manifest.webmanifest"), ok: []int{200}},
 
