@@ -31,6 +31,7 @@ type importData struct {
 	Commune  string
 	Report   *domain.ImportReport
 	Rows     []importRow // invalid first, then created and updated; unchanged rows are only counted
+	More     int         // rows to show beyond importRowsShown
 	Writable int         // rows to create or update
 	// The uploaded file, carried by the confirmation form so that it needs
 	// no second upload; the server checks it again as a new upload.
@@ -100,9 +101,15 @@ func (h *Handlers) ImportSubmit(c *gin.Context) error {
 	}
 	d.Report, d.FileName, d.FileData = &rep, name, base64.StdEncoding.EncodeToString(data)
 	d.Rows, d.Writable = importRows(c, rep)
+	if len(d.Rows) > importRowsShown { // a province's first import: the counts say the rest
+		d.Rows, d.More = d.Rows[:importRowsShown], len(d.Rows)-importRowsShown
+	}
 	render.HTML(c, http.StatusOK, tplImport, render.Loc(c).T("import.title"), render.Page{Data: d})
 	return nil
 }
+
+// importRowsShown is how many rows the page lists at most, invalid ones first.
+const importRowsShown = 500
 
 // importRows are the rows worth reading: invalid ones first, then those that
 // create or update something, in file order within each.
