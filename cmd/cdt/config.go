@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"flag"
+	"fmt"
 	"io"
 
 	"github.com/hue-cdt/cdt/internal/app"
@@ -48,4 +50,18 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// openTool opens the configured database for a command other than serve:
+// its output on stdout, only warnings and errors logged on stderr. It
+// returns the configuration too, for a command that opens it again.
+func openTool(ctx context.Context, config func() (app.Config, error), stdout, stderr io.Writer) (*app.App, app.Config, error) {
+	cfg, err := config()
+	if err != nil {
+		return nil, cfg, fmt.Errorf("configuration: %w", err)
+	}
+	cfg.Stdout = stdout
+	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, "warn")
+	a, err := app.Open(ctx, cfg)
+	return a, cfg, err
 }

@@ -65,14 +65,8 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 
 func importRows(ctx context.Context, rows []domain.ImportRow, commune string, dry, quiet bool, config func() (app.Config, error),
 	l *i18n.Localizer, stdout, stderr io.Writer) error {
-	cfg, err := config()
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	cfg.Stdout = stdout
-	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, "warn")
 	start := time.Now()
-	a, err := app.Open(ctx, cfg)
+	a, _, err := openTool(ctx, config, stdout, stderr)
 	if err != nil {
 		return err
 	}
