@@ -50,7 +50,7 @@ type audiences struct {
 // a route is one line in one of these tables and one row in the route × role
 // matrix of routes_test.go.
 func (s audiences) tables() []Table {
-	return append([]Table{s.siteTable(), s.apiTable(), s.pagesTable()}, s.appTables()...)
+	return append([]Table{s.siteTable(), s.openTable(), s.apiTable(), s.pagesTable()}, s.appTables()...)
 }
 
 // csrf protects a table's forms; fail answers a refused request.
@@ -70,8 +70,18 @@ func (s audiences) siteTable() Table {
 	return Table{Audience: "site", Routes: []Route{
 		{get, "/healthz", Public, plain(s.api.Health)},
 		{get, "/readyz", Public, plain(s.api.Ready)},
+		{get, "/metrics", Operations, plain(s.api.Metrics)},
 		{get, "/static/*file", Public, plain(pages.Static(static))},
+		{get, "/favicon.ico", Public, plain(pages.Favicon(static))},
 		{get, "/lang/:lang", Public, plain(s.pages.SetLang)},
+	}}
+}
+
+// openTable: the open-data feed, for anyone (no login, no cookie).
+func (s audiences) openTable() Table {
+	return Table{Audience: "open", Prefix: "/open", Routes: []Route{
+		{get, "/coverage.json", Public, json(s.api.OpenCoverageJSON)},
+		{get, "/coverage.csv", Public, json(s.api.OpenCoverageCSV)},
 	}}
 }
 
@@ -121,6 +131,8 @@ func (s audiences) apiTable() Table {
 		{post, "/trainings/:id/attendance/sheet", ManageOne, json(a.UploadSheet)},
 		{get, "/reports/training-progress", ManageCommune, json(a.TrainingProgress)},
 		{get, "/exports/untrained.xlsx", ManageCommune, json(a.ExportUntrained)},
+
+		{post, "/imports/registry", Managers, json(a.ImportRegistry)},
 	}}
 }
 
@@ -178,6 +190,10 @@ func (s audiences) pagesTable() Table {
 		{post, "/trainings/:id/attend", ManageOne, page(p.AttendPage)},
 		{post, "/trainings/:id/sheet", ManageOne, page(p.SheetPage)},
 		{get, "/exports/untrained.xlsx", ManageCommune, json(a.ExportUntrained)},
+
+		{get, "/imports/registry", Managers, page(p.ImportPage)},
+		{post, "/imports/registry", Managers, page(p.ImportSubmit)},
+		{get, "/imports/registry/template.xlsx", Managers, page(p.ImportTemplate)},
 	}}
 }
 

@@ -49,6 +49,11 @@ var (
 	// their scope: another is 404 (Scope.ReadTeam, ReadMember, ReadVillage,
 	// ManageLogin, ReadTraining), and a commune they do not manage 403.
 	ManageOne = Rule{Name: "manage-one", Gate: domain.Scope.Manage}
+	// Operations: no login; the handler admits only the operations' clients
+	// (httpx.OperationsClient): the bearer CDT_METRICS_TOKEN when it is set,
+	// else loopback clients that came through no proxy. Logins are no key:
+	// every role is refused like anyone else.
+	Operations = Rule{Name: "operations", Public: true}
 	// Field: members and team leaders (Scope.Field), for the phone app and
 	// logging assistance; leaders 403.
 	Field = Rule{Name: "field", Gate: domain.Scope.Field}

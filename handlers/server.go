@@ -15,6 +15,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -26,6 +27,7 @@ import (
 	"github.com/hue-cdt/cdt/handlers/fieldapp"
 	"github.com/hue-cdt/cdt/handlers/httpx"
 	"github.com/hue-cdt/cdt/handlers/pages"
+	"github.com/hue-cdt/cdt/handlers/render"
 )
 
 // Deps are the server's collaborators.
@@ -49,9 +51,12 @@ func New(deps Deps) *Server {
 	s := &Server{engine: gin.New(), rules: map[string]RouteRule{}}
 	s.engine.HandleMethodNotAllowed = true
 	s.engine.ContextWithFallback = true
+	if d.Observe != nil {
+		s.engine.Use(httpx.Observe(d.Observe))
+	}
 	s.engine.Use(httpx.WithLogger(d.Logger), httpx.Recover, httpx.LogRequests, httpx.SecurityHeaders)
-	s.engine.NoRoute(httpx.JSON(func(c *gin.Context) error { return domain.ErrNotFound }).Func())
-	s.engine.NoMethod(httpx.JSON(func(c *gin.Context) error { return httpx.ErrMethod }).Func())
+	s.engine.NoRoute(unrouted(domain.ErrNotFound))
+	s.engine.NoMethod(unrouted(httpx.ErrMethod))
 	s.register(to.tables())
 	return s
 }
@@ -89,6 +94,22 @@ func (s *Server) register(tables []Table) {
 			g.Handle(r.Method, r.Path, append(chain, r.Handler.Func())...)
 			s.rules[r.Method+" "+t.Prefix+r.Path] = RouteRule{Method: r.Method, Path: t.Prefix + r.Path, Audience: t.Audience, Rule: r.Rule}
 		}
+	}
+}
+
+// unrouted answers a path no route serves (or a method it does not take):
+// in the API's error format under the machine prefixes, and for anything
+// else, which a person typed or followed, as an error page in their language.
+func unrouted(err error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p := c.Request.URL.Path
+		for _, prefix := range []string{"/api/", "/app/api/", "/open/", "/metrics", "/static/", "/app/sw.js", "/app/manifest"} {
+			if strings.HasPrefix(p, prefix) {
+				httpx.Fail(c, err)
+				return
+			}
+		}
+		render.Error(c, err)
 	}
 }
 

@@ -32,6 +32,9 @@ type Service struct {
 	Process string // this server's process ID, unique per start
 	// FlushEvery is how often buffered records become a delta (default 1 s).
 	FlushEvery time.Duration
+	// Observe, when set, is told the results of every successful Log
+	// (the server's metrics).
+	Observe func(results []Result)
 
 	// insert holds a read lock while records are being stored, flush the write
 	// lock while it swaps the buffer: a record is always flushed in the delta
@@ -73,6 +76,14 @@ func (s *Service) Hash(normalized string) string {
 // Log validates and stores records sent by caller, each judged on its own.
 // deviceNow is the phone's clock when it sent them (zero if unknown).
 func (s *Service) Log(ctx context.Context, cl domain.Caller, in []domain.NewRecord, deviceNow time.Time) ([]Result, error) {
+	results, err := s.log(ctx, cl, in, deviceNow)
+	if err == nil && s.Observe != nil {
+		s.Observe(results)
+	}
+	return results, err
+}
+
+func (s *Service) log(ctx context.Context, cl domain.Caller, in []domain.NewRecord, deviceNow time.Time) ([]Result, error) {
 	if err := domain.ScopeOf(cl).Field(); err != nil {
 		return nil, err
 	}

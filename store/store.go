@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -57,6 +58,9 @@ type Options struct {
 	// version is checked again (other processes' writes show after at most this).
 	RegistryTTL time.Duration
 	Now         func() time.Time
+	// CommandFailed, when set, is told the name of every database command
+	// that fails (the server's metrics).
+	CommandFailed func(command string)
 }
 
 // Open connects to uri and opens database name.
@@ -71,6 +75,9 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 		SetServerSelectionTimeout(10 * time.Second).
 		SetConnectTimeout(10 * time.Second).
 		SetAppName("cdt")
+	if o.CommandFailed != nil {
+		opts.SetMonitor(&event.CommandMonitor{Failed: func(_ context.Context, e *event.CommandFailedEvent) { o.CommandFailed(e.CommandName) }})
+	}
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)

@@ -1,9 +1,10 @@
 package main
 
 import (
+	"context"
 	"flag"
+	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/hue-cdt/cdt/internal/app"
 )
@@ -24,6 +25,7 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string) func() (app.Confi
 		{"secure-cookies", "CDT_SECURE_COOKIES", "mark page cookies Secure (true/false)"},
 		{"log-format", "CDT_LOG_FORMAT", "json or text"},
 		{"log-level", "CDT_LOG_LEVEL", "debug, info, warn or error"},
+		{"metrics-token", "CDT_METRICS_TOKEN", "bearer token of GET /metrics (empty: loopback clients only)"},
 	} {
 		env[v.env] = fs.String(v.flag, "", v.help+" ($"+v.env+")")
 	}
@@ -43,11 +45,23 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
 // flagSet reports whether flag name was given on the command line.
 func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// openTool opens the configured database for a command other than serve:
+// its output on stdout, only warnings and errors logged on stderr. It
+// returns the configuration too, for a command that opens it again.
+func openTool(ctx context.Context, config func() (app.Config, error), stdout, stderr io.Writer) (*app.App, app.Config, error) {
+	cfg, err := config()
+	if err != nil {
+		return nil, cfg, fmt.Errorf("configuration: %w", err)
+	}
+	cfg.Stdout = stdout
+	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, "warn")
+	a, err := app.Open(ctx, cfg)
+	return a, cfg, err
 }

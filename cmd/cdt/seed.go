@@ -44,14 +44,8 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if *records < 0 || *days < 1 || *days > 90 {
 		return errors.New("--records must be ≥ 0 and --days between 1 and 90 (records older than 90 days are refused)")
 	}
-	cfg, err := config()
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	cfg.Stdout = stdout
-	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, "warn")
 	start := time.Now()
-	a, err := app.Open(ctx, cfg)
+	a, cfg, err := openTool(ctx, config, stdout, stderr)
 	if err != nil {
 		return err
 	}

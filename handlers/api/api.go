@@ -28,6 +28,16 @@ func New(d *core.Deps, limits *httpx.Limiters) *Handlers { return &Handlers{Deps
 // Health answers GET /healthz while the process runs.
 func (h *Handlers) Health(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
 
+// Metrics answers GET /metrics for the operations' clients only
+// (httpx.OperationsClient).
+func (h *Handlers) Metrics(c *gin.Context) {
+	if h.Deps.Metrics == nil {
+		httpx.Fail(c, domain.ErrNotFound)
+		return
+	}
+	httpx.ServeOperations(c, h.MetricsToken, h.Deps.Metrics)
+}
+
 // Ready answers GET /readyz: 200 while the database answers, 503 otherwise.
 func (h *Handlers) Ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)

@@ -9,6 +9,7 @@ package core
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/hue-cdt/cdt/auth"
@@ -44,6 +45,11 @@ type Deps struct {
 	// AssistRate is how many assistance requests one member may send per
 	// second (CDT_ASSIST_RATE, default 50; API.md asks for at least 20).
 	AssistRate int
+	// Metrics serves GET /metrics (nil: 404); MetricsToken is
+	// CDT_METRICS_TOKEN. Observe, when set, is told every answer.
+	Metrics      http.Handler
+	MetricsToken string
+	Observe      func(method, route string, status int, took time.Duration)
 }
 
 // JobStarter starts a coverage run in the background and answers its ID;

@@ -19,7 +19,7 @@ func TestDashboardsShowTheFigures(t *testing.T) {
 		t.Fatalf("landing: %s", dash.URL)
 	}
 	body := dash.Body
-	for _, want := range []string{"2,4 %", "Tổ dân phố 1", "Lê Thị Cúc", "Nguyễn Văn An", "<svg class=\"chart\""} {
+	for _, want := range []string{"2,4 %", "Tổ dân phố 1", "Lê Thị Cúc", "Nguyễn Văn An", "<svg class=\"chart wide\""} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard lacks %q", want)
 		}

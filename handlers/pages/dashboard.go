@@ -1,7 +1,6 @@
 package pages
 
 import (
-	"fmt"
 	"html/template"
 	"net/http"
 	"sort"
@@ -79,10 +78,10 @@ func fillDashboard(l *i18n.Localizer, d *dashboardData, cl domain.CoverageLatest
 	daily := make([]float64, len(cl.Trend))
 	cov := make([]float64, len(cl.Trend))
 	for i, t := range cl.Trend {
-		labels[i], daily[i], cov[i] = string(t.Date), float64(t.Assistance), t.HouseholdCoverage*100
+		labels[i], daily[i], cov[i] = render.FormatDay(l.Lang(), t.Date), float64(t.Assistance), t.HouseholdCoverage*100
 	}
-	d.Daily = render.Bars(render.BarSeries{Labels: labels, Values: daily, Line: render.MovingAverage(daily, 7), Title: l.T("dash.daily")})
-	d.Coverage = render.Bars(render.BarSeries{Labels: labels, Values: cov, Title: l.T("cov.coverage"), Unit: " %"})
+	d.Daily = render.Bars(render.BarSeries{Labels: labels, Values: daily, Line: render.MovingAverage(daily, 7), Title: l.T("dash.daily"), Lang: l.Lang()})
+	d.Coverage = render.Bars(render.BarSeries{Labels: labels, Values: cov, Title: l.T("cov.coverage"), Percent: true, Lang: l.Lang()})
 	n := len(cl.Trend)
 	d.DailyTable = append([]domain.TrendPoint(nil), cl.Trend[max(0, n-7):]...)
 	codes := append([]string(nil), domain.Services...)
@@ -122,15 +121,16 @@ func headlines(l *i18n.Localizer, r domain.CoverageRow, prev *domain.TrendPoint)
 			return hl
 		}
 		diff := now - then
-		hl.Delta, hl.Up, hl.Down = fmt.Sprintf("%+d", int(diff)), diff > 0, diff < 0
+		hl.Delta, hl.Up, hl.Down = render.Signed(l.Lang(), int(diff)), diff > 0, diff < 0
 		if percent {
-			hl.Delta = fmt.Sprintf("%+.1f %s", diff*100, l.T("dash.points"))
+			hl.Delta = render.Points(l, diff)
 		}
 		return hl
 	}
-	n, of := render.FormatInt, func(total int) string { return l.T("dash.of", "N", render.FormatInt(total)) }
+	n := func(v int) string { return render.Num(l.Lang(), v) }
+	of := func(total int) string { return l.T("dash.of", "N", n(total)) }
 	return []headline{
-		h("cov.coverage", render.FormatPct(r.HouseholdCoverage), l.T("dash.of_households", "N", n(r.HouseholdsTotal)),
+		h("cov.coverage", render.Pct(l.Lang(), r.HouseholdCoverage), l.T("dash.of_households", "N", n(r.HouseholdsTotal)),
 			r.HouseholdCoverage, p.HouseholdCoverage, true),
 		h("cov.households_reached", n(r.HouseholdsReached), "", float64(r.HouseholdsReached), float64(p.HouseholdsReached), false),
 		h("cov.assistance_30d", n(r.Assistance30d), "", float64(r.Assistance30d), float64(p.Assistance30d), false),

@@ -20,7 +20,7 @@ func (h *Handlers) MemberForm(c *gin.Context) error {
 	id, sc, ctx := c.Param("id"), httpx.Scope(c), c.Request.Context()
 	var member domain.Member
 	teamID, title := id, render.Loc(c).T("member.new")
-	form := map[string]string{"position": string(domain.PositionMember), "affiliation": "resident", "gender": "f"}
+	form := map[string]string{"position": string(domain.PositionMember), "affiliation": "resident"} // no gender guessed
 	if edit {
 		var err error
 		if member, err = h.Member(ctx, sc, id); err != nil {

@@ -42,3 +42,17 @@ func safeNext(next string) string {
 	}
 	return next
 }
+
+// Favicon answers GET /favicon.ico, which browsers ask for by themselves:
+// the 32-pixel icon (a PNG, which every browser takes at this address).
+func Favicon(files fs.FS) gin.HandlerFunc {
+	icon, err := fs.ReadFile(files, "icon-32.png")
+	return func(c *gin.Context) {
+		if err != nil {
+			httpx.Fail(c, err)
+			return
+		}
+		c.Header("Cache-Control", "public, max-age=86400")
+		c.Data(http.StatusOK, "image/png", icon)
+	}
+}

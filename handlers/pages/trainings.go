@@ -115,7 +115,7 @@ func trainedOverTime(l *i18n.Localizer, months []domain.MonthShare, target float
 		values = append(values, m.Share*100)
 		line = append(line, target*100)
 	}
-	return render.Bars(render.BarSeries{Labels: labels, Values: values, Line: line, Title: l.T("training.over_time"), Unit: " %"})
+	return render.Bars(render.BarSeries{Labels: labels, Values: values, Line: line, Title: l.T("training.over_time"), Percent: true, Lang: l.Lang()})
 }
 
 type trainingPageData struct {

@@ -46,12 +46,22 @@ type BarSeries struct {
 	Values []float64 // bar heights
 	Line   []float64 // optional line over the bars (same length)
 	Title  string    // accessible name
-	Unit   string    // appended to tooltips
+	// Percent says the values are percentages (12.5 for 12,5 %): tooltips
+	// write them as such, with their decimal.
+	Percent bool
+	Lang    string // the numbers' language (Vietnamese by default)
 }
 
-// Bars draws a bar chart with an optional line, y axis from 0 to the maximum.
+// Bars draws a bar chart with an optional line, y axis from 0 to the
+// maximum. The chart keeps its proportions, so its text is never stretched:
+// it is drawn twice, wide for screens and paper and narrow for phones, and
+// the style sheet shows the one that fits.
 func Bars(s BarSeries) template.HTML {
-	const w, h, left, bottom = 640, 180, 36, 20
+	return drawBars(s, 640, 180, "chart wide") + drawBars(s, 340, 200, "chart narrow")
+}
+
+func drawBars(s BarSeries, w, h int, class string) template.HTML {
+	const left, bottom = 36, 20
 	n := len(s.Values)
 	if n == 0 {
 		return ""
@@ -70,17 +80,17 @@ func Bars(s BarSeries) template.HTML {
 	plotW, plotH := float64(w-left-4), float64(h-bottom-8)
 	bw := plotW / float64(n)
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s" preserveAspectRatio="none">`, w, h, template.HTMLEscapeString(s.Title))
+	fmt.Fprintf(&b, `<svg class="%s" viewBox="0 0 %d %d" role="img" aria-label="%s">`, class, w, h, template.HTMLEscapeString(s.Title))
 	for _, f := range []float64{0, 0.5, 1} {
 		y := 8 + plotH*(1-f)
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#d8dde4" stroke-width="1"/>`, left, w-4, y, y)
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" font-size="11" text-anchor="end" fill="%s">%s</text>`, left-4, y+4, chartInk, FormatInt(int(hi*f)))
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" font-size="11" text-anchor="end" fill="%s">%s</text>`, left-4, y+4, chartInk, axisLabel(s.Lang, hi*f))
 	}
 	for i, v := range s.Values {
 		bh := v / hi * plotH
 		x := float64(left) + float64(i)*bw
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s%s</title></rect>`,
-			x+0.5, 8+plotH-bh, math.Max(bw-1, 0.5), bh, chartLight, template.HTMLEscapeString(s.Labels[i]), FormatInt(int(v)), s.Unit)
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s</title></rect>`,
+			x+0.5, 8+plotH-bh, math.Max(bw-1, 0.5), bh, chartLight, template.HTMLEscapeString(s.Labels[i]), s.value(v))
 	}
 	if len(s.Line) == n {
 		var pts []string
@@ -122,7 +132,7 @@ func HBars(labels []string, values []int) []HBar {
 // Meter draws a horizontal gauge of a ratio (coverage), 0–100 %.
 func Meter(f float64) template.HTML {
 	f = math.Max(0, math.Min(1, f))
-	return template.HTML(fmt.Sprintf(`<svg class="Meter" width="80" height="10" viewBox="0 0 80 10" aria-hidden="true">`+
+	return template.HTML(fmt.Sprintf(`<svg class="meter" width="80" height="10" viewBox="0 0 80 10" aria-hidden="true">`+
 		`<rect width="80" height="10" rx="2" fill="#e3e8ef"/><rect width="%.1f" height="10" rx="2" fill="%s"/></svg>`, f*80, chartBlue))
 }
 
@@ -157,4 +167,21 @@ func MovingAverage(v []float64, k int) []float64 {
 		out[i] = sum / float64(min(i+1, k))
 	}
 	return out
+}
+
+// axisLabel writes a value of the y axis: whole, or with one decimal when
+// the axis is short (0, 0,5, 1 for a coverage under 1 %).
+func axisLabel(lang string, v float64) string {
+	if v == math.Trunc(v) {
+		return Num(lang, int(v))
+	}
+	return Dec(lang, v)
+}
+
+// value writes a bar's value for its tooltip.
+func (s BarSeries) value(v float64) string {
+	if s.Percent {
+		return Pct(s.Lang, v/100)
+	}
+	return Num(s.Lang, int(v))
 }

@@ -47,7 +47,7 @@ func HTML(c *gin.Context, status int, name, title string, p Page) {
 	if p.Title == "" {
 		p.Title = title
 	}
-	set, ok := pageViews.sets[name]
+	set, ok := pageViews.sets[p.L.Lang()][name]
 	if !ok {
 		httpx.Log(c).Error("render", "template", name, "err", "no such template")
 		c.String(http.StatusInternalServerError, "render: internal error")
@@ -92,7 +92,7 @@ func Error(c *gin.Context, err error) {
 
 func titleKey(status int) string {
 	switch status {
-	case 403, 404, 429:
+	case 403, 404, 405, 429:
 		return fmt.Sprint(status)
 	}
 	if status >= 500 {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/i18n"
 	"github.com/hue-cdt/cdt/templates"
 )
 
@@ -23,8 +24,8 @@ import (
 type views struct {
 	once   sync.Once
 	err    error
-	sets   map[string]*template.Template
-	static map[string]string // file → URL with a content hash, for caching
+	sets   map[string]map[string]*template.Template // language → page → its set
+	static map[string]string                        // file → URL with a content hash, for caching
 }
 
 // layouts are the templates every page is parsed with; every other *.html of
@@ -43,18 +44,22 @@ func (v *views) load() error {
 			v.err = err
 			return
 		}
-		funcs := v.funcs()
-		v.sets = map[string]*template.Template{}
-		for _, name := range pages {
-			if name == layouts[0] || name == layouts[1] {
-				continue
+		// One set per language: num, pct and date write in the page's language.
+		v.sets = map[string]map[string]*template.Template{}
+		for _, lang := range i18n.Langs {
+			funcs := v.funcs(lang)
+			v.sets[lang] = map[string]*template.Template{}
+			for _, name := range pages {
+				if name == layouts[0] || name == layouts[1] {
+					continue
+				}
+				t, err := template.New(name).Funcs(funcs).ParseFS(templates.FS, append(append([]string(nil), layouts...), name)...)
+				if err != nil {
+					v.err = fmt.Errorf("template %s: %w", name, err)
+					return
+				}
+				v.sets[lang][name] = t
 			}
-			t, err := template.New(name).Funcs(funcs).ParseFS(templates.FS, append(append([]string(nil), layouts...), name)...)
-			if err != nil {
-				v.err = fmt.Errorf("template %s: %w", name, err)
-				return
-			}
-			v.sets[name] = t
 		}
 	})
 	return v.err
@@ -79,7 +84,7 @@ func staticURLs() (map[string]string, error) {
 	return out, err
 }
 
-func (v *views) funcs() template.FuncMap {
+func (v *views) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"static": func(name string) string {
 			if u, ok := v.static[name]; ok {
@@ -87,9 +92,10 @@ func (v *views) funcs() template.FuncMap {
 			}
 			return "/static/" + name
 		},
-		"num":     FormatInt,
-		"pct":     FormatPct,
-		"date":    func(t time.Time) string { return t.In(domain.Location).Format("2006-01-02 15:04") },
+		"num":     func(n int) string { return Num(lang, n) },
+		"pct":     func(f float64) string { return Pct(lang, f) },
+		"dec":     func(f float64) string { return Dec(lang, f) },
+		"date":    func(t time.Time) string { return DateTime(lang, t) },
 		"isAdmin": func(c domain.Caller) bool { return domain.ScopeOf(c).Admin() },
 		"json":    jsonAttr,
 		"day":     FormatDay,

@@ -19,6 +19,7 @@ import (
 	"github.com/hue-cdt/cdt/handlers"
 	"github.com/hue-cdt/cdt/ingest"
 	"github.com/hue-cdt/cdt/internal/embedded"
+	"github.com/hue-cdt/cdt/internal/metrics"
 	"github.com/hue-cdt/cdt/jobs"
 	"github.com/hue-cdt/cdt/refdata"
 	"github.com/hue-cdt/cdt/store"
@@ -44,6 +45,7 @@ type Config struct {
 	CoverageCheck time.Duration // CDT_COVERAGE_CHECK: how often a server checks whether the nightly run is due (1m)
 	JobLeaseTTL   time.Duration // CDT_JOB_LEASE_TTL: how long a dead run holder keeps its lease (1m)
 	JobDelay      time.Duration // CDT_DEBUG_JOB_DELAY: hold each run this long (tests of the lease only)
+	MetricsToken  string        // CDT_METRICS_TOKEN: the bearer token of GET /metrics (empty: loopback clients only)
 	// Integrity holds the thresholds of the integrity flags (CDT_INTEGRITY_*).
 	Integrity domain.IntegrityThresholds
 
@@ -79,6 +81,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("CDT_HOUSEHOLD_KEY", &c.HouseholdKey)
 	str("CDT_LOG_FORMAT", &c.LogFormat)
 	str("CDT_LOG_LEVEL", &c.LogLevel)
+	str("CDT_METRICS_TOKEN", &c.MetricsToken)
 	if v := getenv("CDT_ASSIST_RATE"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 20 {
@@ -199,6 +202,7 @@ type App struct {
 	Units    *domain.UnitCatalog
 	Auth     *auth.Service
 	Server   *handlers.Server
+	Metrics  *metrics.Metrics
 
 	Process      string // this server's ID among those sharing the database
 	Ingest       *ingest.Service
@@ -223,6 +227,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		cfg.Stdout = io.Discard
 	}
 	a = &App{Cfg: cfg, Log: cfg.Logger, Units: refdata.Catalog()}
+	a.Metrics = metrics.New(a.backlog)
 	if a.Log == nil {
 		a.Log = slog.New(slog.DiscardHandler)
 	}
@@ -240,7 +245,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		uri = a.Embedded.URI()
 		a.Log.Info("embedded database uri="+uri, "uri", uri, "data_dir", cfg.DataDir)
 	}
-	a.Store, err = store.Open(ctx, uri, cfg.DB, store.Options{Now: cfg.Now})
+	a.Store, err = store.Open(ctx, uri, cfg.DB, store.Options{Now: cfg.Now, CommandFailed: a.Metrics.DBError})
 	if err != nil {
 		return a, err
 	}
@@ -258,6 +263,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
 		Trainings: a.Store.Trainings, TrainingTarget: 0.9,
 		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
+		Metrics: a.Metrics.Handler(), MetricsToken: cfg.MetricsToken, Observe: a.Metrics.Request,
 	})
 	return a, nil
 }
@@ -293,7 +299,7 @@ func (a *App) prepare(ctx context.Context) error {
 	}
 	a.Process = newProcessID()
 	a.Ingest = &ingest.Service{Registry: st.Registry, Store: st.Assistance, Rollups: st.Rollups, Processes: st.Processes,
-		Key: []byte(key), Now: a.Cfg.Now, Logger: a.Log, Process: a.Process}
+		Key: []byte(key), Now: a.Cfg.Now, Logger: a.Log, Process: a.Process, Observe: a.observeRecords}
 	a.Live = &ingest.Live{Rollups: st.Rollups, Ingest: a.Ingest}
 	a.Consolidator = &jobs.Consolidator{Store: st.Rollups, Processes: st.Processes, Scanner: st.Assistance,
 		Now: a.Cfg.Now, Log: a.Log}
@@ -376,6 +382,7 @@ func (a *App) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	sched.Observe = a.Metrics.Job
 	if err := sched.Every("consolidate", 15*time.Second, func(ctx context.Context) error {
 		err := a.Consolidate(ctx)
 		if errors.Is(err, domain.ErrJobRunning) {
@@ -466,7 +473,9 @@ func (a *App) StartCoverage(ctx context.Context, o jobs.RunOptions) (string, err
 	a.runs.Add(1)
 	go func() {
 		defer a.runs.Done()
-		_, _ = r.Execute(context.WithoutCancel(ctx))
+		start := time.Now()
+		_, err := r.Execute(context.WithoutCancel(ctx))
+		a.Metrics.Job("coverage-manual", time.Since(start), err)
 	}()
 	return r.ID(), nil
 }
@@ -488,4 +497,37 @@ func (a *App) trained(ctx context.Context) (map[string]bool, error) {
 		out[id] = true
 	}
 	return out, nil
+}
+
+// observeRecords counts the outcome of one assistance request (metrics).
+func (a *App) observeRecords(results []ingest.Result) {
+	var created, duplicate, invalid int
+	for _, r := range results {
+		switch r.Status {
+		case ingest.Created:
+			created++
+		case ingest.Duplicate:
+			duplicate++
+		default:
+			invalid++
+		}
+	}
+	a.Metrics.Records(created, duplicate, invalid)
+}
+
+// backlog counts the deltas not yet consolidated, and their records, up to
+// 1000 deltas (metrics; asked at each scrape).
+func (a *App) backlog(ctx context.Context) (int, int, error) {
+	if a.Store == nil {
+		return 0, 0, errors.New("app: no database yet")
+	}
+	deltas, err := a.Store.Rollups.PendingDeltas(ctx, 1000)
+	if err != nil {
+		return 0, 0, err
+	}
+	records := 0
+	for _, d := range deltas {
+		records += len(d.Records)
+	}
+	return len(deltas), records, nil
 }

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
@@ -181,6 +183,12 @@ func (b *Browser) Screenshot(name string) string {
 	if err != nil {
 		b.T.Fatal(err)
 	}
+	return b.save(name, png)
+}
+
+// save writes an artifact of the test and returns its path.
+func (b *Browser) save(name string, data []byte) string {
+	b.T.Helper()
 	dir := os.Getenv("CDT_ARTIFACTS")
 	if dir == "" {
 		dir = filepath.Join(repoRoot(), "artifacts")
@@ -189,7 +197,7 @@ func (b *Browser) Screenshot(name string) string {
 		b.T.Fatal(err)
 	}
 	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		b.T.Fatal(err)
 	}
 	return path
@@ -211,4 +219,34 @@ func (b *Browser) Login(base, user, password string) {
 	b.Must(chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username"),
 		chromedp.SendKeys("#username", user), chromedp.SendKeys("#password", password), chromedp.Submit("#password"))
 	b.Until(fmt.Sprintf("location.pathname !== %q", "/login"))
+}
+
+// Media emulates a CSS media type ("print", "screen"; "" ends the emulation).
+func (b *Browser) Media(media string) {
+	b.T.Helper()
+	b.Must(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media})
+		return err
+	}))
+}
+
+// Viewport sets the page's size in CSS pixels.
+func (b *Browser) Viewport(w, h int64) {
+	b.T.Helper()
+	b.Must(chromedp.EmulateViewport(w, h, chromedp.EmulateScale(1)))
+}
+
+// PDF prints the page on A4 paper (Chromium's default 1 cm margins) and
+// saves it under the artifacts directory; it returns the path.
+func (b *Browser) PDF(name string) string {
+	b.T.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	defer cancel()
+	res, err := chromedp.Run(ctx, chromedp.Action[page.PrintToPDFResult](func(ctx context.Context, t *chromedp.Target) (page.PrintToPDFResult, error) {
+		return cdp.Call(ctx, t, page.PrintToPDF, page.PrintToPDFParams{PaperWidth: 8.27, PaperHeight: 11.69})
+	}))
+	if err != nil {
+		b.T.Fatal(err)
+	}
+	return b.save(name, res.Data)
 }
