@@ -64,7 +64,7 @@ func (s *Coverage) SaveCoverage(ctx context.Context, date domain.Date, rows []do
 	now := time.Now().UTC()
 	slim := make([]domain.CoverageRow, len(rows))
 	for i, r := range rows {
-		r.Villages = nil
+		r.Villages, r.IdleTeams, r.IdleMembers = nil, nil, nil // kept in the latest figures only
 		slim[i] = r
 	}
 	b, err := json.Marshal(slim)
