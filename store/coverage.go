@@ -262,17 +262,3 @@ func (s *Coverage) Runs(ctx context.Context, job string, limit int) ([]domain.Jo
 	}
 	return out, nil
 }
-
-// PruneRuns keeps the newest keep runs.
-func (s *Coverage) PruneRuns(ctx context.Context, keep int) error {
-	runs, err := s.Runs(ctx, "", keep+1000)
-	if err != nil || len(runs) <= keep {
-		return err
-	}
-	var ids []string
-	for _, r := range runs[keep:] {
-		ids = append(ids, r.ID)
-	}
-	_, err = s.runs.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-	return wrap("prune runs", err)
-}

@@ -44,6 +44,8 @@ type Config struct {
 	CoverageCheck time.Duration // CDT_COVERAGE_CHECK: how often a server checks whether the nightly run is due (1m)
 	JobLeaseTTL   time.Duration // CDT_JOB_LEASE_TTL: how long a dead run holder keeps its lease (1m)
 	JobDelay      time.Duration // CDT_DEBUG_JOB_DELAY: hold each run this long (tests of the lease only)
+	CleanupEvery  time.Duration // CDT_CLEANUP_EVERY: how often the leader deletes expired sessions, used claims, old runs (1h)
+	RunsKept      time.Duration // CDT_RUNS_KEPT: how long finished job runs are kept (90 days)
 	// Integrity holds the thresholds of the integrity flags (CDT_INTEGRITY_*).
 	Integrity domain.IntegrityThresholds
 
@@ -58,7 +60,8 @@ type Config struct {
 func Defaults() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", EmbeddedAddr: "127.0.0.1:0", DB: "cdt",
 		SecureCookies: true, LogFormat: "json", LogLevel: "info", CoverageAt: "01:00",
-		CoverageCheck: time.Minute, JobLeaseTTL: time.Minute, Integrity: domain.DefaultIntegrityThresholds()}
+		CoverageCheck: time.Minute, JobLeaseTTL: time.Minute, CleanupEvery: time.Hour, RunsKept: 90 * 24 * time.Hour,
+		Integrity: domain.DefaultIntegrityThresholds()}
 }
 
 // FromEnv reads the CDT_* variables over the defaults.
@@ -90,7 +93,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"CDT_COVERAGE_CHECK", &c.CoverageCheck}, {"CDT_JOB_LEASE_TTL", &c.JobLeaseTTL}, {"CDT_DEBUG_JOB_DELAY", &c.JobDelay}} {
+	}{{"CDT_COVERAGE_CHECK", &c.CoverageCheck}, {"CDT_JOB_LEASE_TTL", &c.JobLeaseTTL}, {"CDT_DEBUG_JOB_DELAY", &c.JobDelay},
+		{"CDT_CLEANUP_EVERY", &c.CleanupEvery}, {"CDT_RUNS_KEPT", &c.RunsKept}} {
 		if v := getenv(d.name); v != "" {
 			t, err := time.ParseDuration(v)
 			if err != nil || t < 0 {
@@ -162,6 +166,10 @@ func (c Config) Validate() error {
 	if c.CoverageCheck < time.Second || c.JobLeaseTTL < 3*time.Second {
 		errs = append(errs, errors.New("CDT_COVERAGE_CHECK must be at least 1s and CDT_JOB_LEASE_TTL at least 3s"))
 	}
+	if c.CleanupEvery < time.Second || c.RunsKept < 40*24*time.Hour {
+		// The catch-up of missed nights reads the runs of the last 35 days.
+		errs = append(errs, errors.New("CDT_CLEANUP_EVERY must be at least 1s and CDT_RUNS_KEPT at least 960h (40 days)"))
+	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, errors.New("CDT_LOG_FORMAT must be json or text"))
 	}
@@ -205,6 +213,7 @@ type App struct {
 	Live         *ingest.Live
 	Consolidator *jobs.Consolidator
 	Coverage     *jobs.Coverage
+	Cleanup      *jobs.Cleanup
 	Scheduler    *jobs.Scheduler
 	runs         sync.WaitGroup // manual runs in the background
 	closeOnce    sync.Once
@@ -301,6 +310,7 @@ func (a *App) prepare(ctx context.Context) error {
 	a.Coverage = &jobs.Coverage{Units: a.Units, Registry: st.Registry, Store: st.Coverage, Consolidator: a.Consolidator,
 		Leases: st.Leases, Owner: a.Process, Now: a.Cfg.Now, Log: a.Log, AtHour: hour, AtMinute: minute,
 		LeaseTTL: a.Cfg.JobLeaseTTL, Delay: a.Cfg.JobDelay, Trained: a.trained}
+	a.Cleanup = a.newCleanup()
 	if err := a.ensureAdmin(ctx); err != nil {
 		return err
 	}
@@ -308,6 +318,25 @@ func (a *App) prepare(ctx context.Context) error {
 		return a.loadDemo(ctx)
 	}
 	return nil
+}
+
+// newCleanup lists the housekeeping collections the clean-up job keeps
+// bounded. A package that adds such a collection adds its sweep here.
+func (a *App) newCleanup() *jobs.Cleanup {
+	st := a.Store
+	c := &jobs.Cleanup{Now: a.Cfg.Now, Log: a.Log}
+	c.Add("sessions", st.Sessions.DeleteExpiredSessions)
+	c.Add("session_claims", st.Sessions.DeleteUsedClaims)
+	c.Add("registry_claims", st.Registry.PruneClaims)
+	c.Add("training_claims", st.Trainings.PruneClaims)
+	c.Add("privacy_claims", st.Privacy.PruneClaims)
+	c.Add("job_runs", func(ctx context.Context, now time.Time) (int, error) {
+		return st.Coverage.DeleteRunsBefore(ctx, now.Add(-a.Cfg.RunsKept))
+	})
+	c.Add("processes", func(ctx context.Context, now time.Time) (int, error) {
+		return st.Processes.DeleteProcesses(ctx, now.Add(-24*time.Hour))
+	})
+	return c
 }
 
 func (a *App) communeCodes() []string {
@@ -386,6 +415,12 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	if err := sched.Daily("coverage-nightly", uint(a.Coverage.AtHour), uint(a.Coverage.AtMinute), a.nightly); err != nil {
+		return err
+	}
+	if err := sched.Every("cleanup", a.Cfg.CleanupEvery, func(ctx context.Context) error {
+		_, err := a.Cleanup.Run(ctx)
+		return err
+	}); err != nil {
 		return err
 	}
 	if err := sched.EveryFromStart("coverage-catch-up", a.Cfg.CoverageCheck, func(ctx context.Context) error {
