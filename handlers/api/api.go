@@ -28,11 +28,12 @@ func New(d *core.Deps, limits *httpx.Limiters) *Handlers { return &Handlers{Deps
 // Health answers GET /healthz while the process runs.
 func (h *Handlers) Health(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
 
-// Ready answers GET /readyz: 200 while the database answers, 503 otherwise.
+// Ready answers GET /readyz: 200 while the database answers and can write,
+// 503 otherwise.
 func (h *Handlers) Ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	if err := h.Ping(ctx); err != nil {
+	if err := h.Deps.Ready(ctx); err != nil {
 		httpx.Fail(c, domain.ErrUnavailable)
 		return
 	}

@@ -79,9 +79,6 @@ func Classify(err error) (int, string) {
 			return e.status, e.code
 		}
 	}
-	if strings.Contains(err.Error(), "server selection") {
-		return http.StatusServiceUnavailable, "database_unavailable"
-	}
 	return http.StatusInternalServerError, "internal"
 }
 

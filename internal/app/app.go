@@ -46,6 +46,11 @@ type Config struct {
 	JobDelay      time.Duration // CDT_DEBUG_JOB_DELAY: hold each run this long (tests of the lease only)
 	CleanupEvery  time.Duration // CDT_CLEANUP_EVERY: how often the leader deletes expired sessions, used claims, old runs (1h)
 	RunsKept      time.Duration // CDT_RUNS_KEPT: how long finished job runs are kept (90 days)
+	// RequestTimeout bounds every HTTP request and the database operations it
+	// makes (CDT_REQUEST_TIMEOUT, 30s): a hung database answers 503.
+	RequestTimeout time.Duration
+	// ReadyWindow is how long /readyz reports a storage failure (10s; tests).
+	ReadyWindow time.Duration
 	// Integrity holds the thresholds of the integrity flags (CDT_INTEGRITY_*).
 	Integrity domain.IntegrityThresholds
 
@@ -61,7 +66,8 @@ func Defaults() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", EmbeddedAddr: "127.0.0.1:0", DB: "cdt",
 		SecureCookies: true, LogFormat: "json", LogLevel: "info", CoverageAt: "01:00",
 		CoverageCheck: time.Minute, JobLeaseTTL: time.Minute, CleanupEvery: time.Hour, RunsKept: 90 * 24 * time.Hour,
-		Integrity: domain.DefaultIntegrityThresholds()}
+		RequestTimeout: 30 * time.Second,
+		Integrity:      domain.DefaultIntegrityThresholds()}
 }
 
 // FromEnv reads the CDT_* variables over the defaults.
@@ -94,7 +100,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		name string
 		dst  *time.Duration
 	}{{"CDT_COVERAGE_CHECK", &c.CoverageCheck}, {"CDT_JOB_LEASE_TTL", &c.JobLeaseTTL}, {"CDT_DEBUG_JOB_DELAY", &c.JobDelay},
-		{"CDT_CLEANUP_EVERY", &c.CleanupEvery}, {"CDT_RUNS_KEPT", &c.RunsKept}} {
+		{"CDT_CLEANUP_EVERY", &c.CleanupEvery}, {"CDT_RUNS_KEPT", &c.RunsKept}, {"CDT_REQUEST_TIMEOUT", &c.RequestTimeout}} {
 		if v := getenv(d.name); v != "" {
 			t, err := time.ParseDuration(v)
 			if err != nil || t < 0 {
@@ -165,6 +171,9 @@ func (c Config) Validate() error {
 	}
 	if c.CoverageCheck < time.Second || c.JobLeaseTTL < 3*time.Second {
 		errs = append(errs, errors.New("CDT_COVERAGE_CHECK must be at least 1s and CDT_JOB_LEASE_TTL at least 3s"))
+	}
+	if c.RequestTimeout < time.Second {
+		errs = append(errs, errors.New("CDT_REQUEST_TIMEOUT must be at least 1s"))
 	}
 	if c.CleanupEvery < time.Second || c.RunsKept < 40*24*time.Hour {
 		// The catch-up of missed nights reads the runs of the last 35 days.
@@ -249,7 +258,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		uri = a.Embedded.URI()
 		a.Log.Info("embedded database uri="+uri, "uri", uri, "data_dir", cfg.DataDir)
 	}
-	a.Store, err = store.Open(ctx, uri, cfg.DB, store.Options{Now: cfg.Now})
+	a.Store, err = store.Open(ctx, uri, cfg.DB, store.Options{Now: cfg.Now, FailureWindow: cfg.ReadyWindow})
 	if err != nil {
 		return a, err
 	}
@@ -266,7 +275,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Auth: a.Auth,
 		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
 		Trainings: a.Store.Trainings, TrainingTarget: 0.9,
-		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
+		Ready: a.Store.Ready, RequestTimeout: cfg.RequestTimeout, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
 	})
 	return a, nil
 }
