@@ -262,6 +262,9 @@ type JobRun struct {
 	Communes   int
 	Records    int
 	Error      string
+	// Interrupted marks a failed run that was stopped, not broken: its
+	// server stopped (or died) before it finished; the day is redone.
+	Interrupted bool
 }
 
 // Job run statuses.

@@ -224,11 +224,14 @@ type runDoc struct {
 	Communes   int       `bson:"communes"`
 	Records    int       `bson:"records"`
 	Error      string    `bson:"error,omitempty"`
+	// Interrupted: a failed run that its server's stop or death cut short.
+	Interrupted bool `bson:"interrupted,omitempty"`
 }
 
 func toRunDoc(r domain.JobRun) runDoc {
 	return runDoc{ID: r.ID, Job: r.Job, Status: r.Status, Trigger: r.Trigger, Mode: r.Mode, Date: string(r.Date), Attempt: r.Attempt,
-		Owner: r.Owner, StartedAt: r.StartedAt.UTC(), FinishedAt: r.FinishedAt.UTC(), Communes: r.Communes, Records: r.Records, Error: r.Error}
+		Owner: r.Owner, StartedAt: r.StartedAt.UTC(), FinishedAt: r.FinishedAt.UTC(), Communes: r.Communes, Records: r.Records, Error: r.Error,
+		Interrupted: r.Interrupted}
 }
 
 // StartRun records a run that begins (its ID is new: an insert).
@@ -258,7 +261,7 @@ func (s *Coverage) Runs(ctx context.Context, job string, limit int) ([]domain.Jo
 	for i, d := range docs {
 		out[i] = domain.JobRun{ID: d.ID, Job: d.Job, Status: d.Status, Trigger: d.Trigger, Mode: d.Mode, Date: domain.Date(d.Date),
 			Attempt: d.Attempt, Owner: d.Owner, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt, Communes: d.Communes,
-			Records: d.Records, Error: d.Error}
+			Records: d.Records, Error: d.Error, Interrupted: d.Interrupted}
 	}
 	return out, nil
 }

@@ -225,6 +225,11 @@ type App struct {
 	Cleanup      *jobs.Cleanup
 	Scheduler    *jobs.Scheduler
 	runs         sync.WaitGroup // manual runs in the background
+	runsMu       sync.Mutex     // orders a run's start before StopJobs's wait
+	runsCtx      context.Context
+	stopRuns     context.CancelFunc // stops the manual runs (StopJobs)
+	jobsOnce     sync.Once
+	jobsStopped  chan struct{} // closed once the scheduler and the manual runs have stopped
 	closeOnce    sync.Once
 
 	stopBackground context.CancelFunc
@@ -241,6 +246,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		cfg.Stdout = io.Discard
 	}
 	a = &App{Cfg: cfg, Log: cfg.Logger, Units: refdata.Catalog()}
+	a.runsCtx, a.stopRuns = context.WithCancel(context.Background())
 	if a.Log == nil {
 		a.Log = slog.New(slog.DiscardHandler)
 	}
@@ -452,17 +458,41 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
+// StopJobs stops the coverage runs in progress, scheduled or started by
+// hand, at once: each records itself as failed and interrupted, and the next
+// start redoes its day. It returns at once; Close waits for them. A server
+// calls it as soon as it is asked to stop, so that no run outlives the grace
+// period given to requests.
+func (a *App) StopJobs() {
+	a.jobsOnce.Do(func() {
+		a.runsMu.Lock()
+		a.stopRuns()
+		a.runsMu.Unlock()
+		done := make(chan struct{})
+		a.jobsStopped = done
+		go func() {
+			defer close(done)
+			if a.Scheduler != nil {
+				if err := a.Scheduler.Stop(); err != nil {
+					a.Log.Warn("stopping the scheduler", "err", err)
+				}
+			}
+			a.runs.Wait()
+		}()
+	})
+}
+
 // Close stops everything Open and Start started; later calls do nothing.
+// The jobs get until ctx's deadline to record their end.
 func (a *App) Close(ctx context.Context) { a.closeOnce.Do(func() { a.close(ctx) }) }
 
 func (a *App) close(ctx context.Context) {
-	if a.Scheduler != nil {
-		if err := a.Scheduler.Stop(); err != nil {
-			a.Log.Warn("stopping the scheduler", "err", err)
-		}
-		a.Scheduler = nil
+	a.StopJobs()
+	select {
+	case <-a.jobsStopped:
+	case <-ctx.Done():
+		a.Log.Warn("coverage runs still stopping when the database closes")
 	}
-	a.runs.Wait()
 	if a.stopBackground != nil {
 		a.stopBackground() // the ingest loop flushes a last time before it returns
 		<-a.background
@@ -501,8 +531,14 @@ func (a *App) nightly(ctx context.Context) error {
 }
 
 // StartCoverage begins a coverage run and finishes it in the background
-// (POST /jobs/coverage/run); Close waits for it.
+// (POST /jobs/coverage/run): it outlives the request, not the server
+// (StopJobs interrupts it; Close waits for it).
 func (a *App) StartCoverage(ctx context.Context, o jobs.RunOptions) (string, error) {
+	a.runsMu.Lock()
+	defer a.runsMu.Unlock()
+	if a.runsCtx.Err() != nil {
+		return "", fmt.Errorf("app: the server is stopping: %w", domain.ErrUnavailable)
+	}
 	r, err := a.Coverage.Begin(ctx, o)
 	if err != nil {
 		return "", err
@@ -510,7 +546,7 @@ func (a *App) StartCoverage(ctx context.Context, o jobs.RunOptions) (string, err
 	a.runs.Add(1)
 	go func() {
 		defer a.runs.Done()
-		_, _ = r.Execute(context.WithoutCancel(ctx))
+		_, _ = r.Execute(a.runsCtx)
 	}()
 	return r.ID(), nil
 }
