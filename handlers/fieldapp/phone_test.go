@@ -113,6 +113,9 @@ func TestSharedPhoneSendsEachRecordAsItsMember(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.ClearCookies()
+	// A leaves the app (A's page would sync as the network returns, and its
+	// refused request set a CSRF cookie of its own while B's login form loads).
+	b.Must(chromedp.Navigate("about:blank"))
 	b.Offline(false)
 
 	// B signs in on the same phone.
@@ -142,6 +145,17 @@ func TestSharedPhoneSendsEachRecordAsItsMember(t *testing.T) {
 	for _, d := range stored(t, e) {
 		t.Fatalf("a record was sent while B was signed in: %v", d)
 	}
+	// Offline, B is never shown a page the phone kept for A (A's records
+	// list was kept when A's service worker installed).
+	b.Offline(true)
+	b.Must(chromedp.Navigate(base + "/app/records"))
+	b.Until("document.readyState === 'complete'")
+	if who := browsertest.Eval[string](b, "(document.querySelector('header .who') || {}).textContent || ''"); who == "member.a" {
+		t.Fatal("offline, B is shown the records page kept for A")
+	}
+	b.Offline(false)
+	b.Must(chromedp.Navigate(base + "/app"))
+	b.Until("window.cdt && window.cdt.ready")
 
 	// The server refuses, by itself, a batch that says it was logged by another member.
 	status := browsertest.Eval[int](b, fmt.Sprintf(`fetch('/app/api/assistance/batch', {method: 'POST', credentials: 'same-origin',

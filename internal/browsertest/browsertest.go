@@ -218,7 +218,20 @@ func (b *Browser) Login(base, user, password string) {
 	b.T.Helper()
 	b.Must(chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username"),
 		chromedp.SendKeys("#username", user), chromedp.SendKeys("#password", password), chromedp.Submit("#password"))
-	b.Until(fmt.Sprintf("location.pathname !== %q", "/login"))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.Ctx, 2*time.Second)
+		left, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("location.pathname !== '/login'"))
+		cancel()
+		if err == nil && left {
+			return
+		}
+		if time.Now().After(deadline) {
+			text, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[string]("location.href + '\\n' + document.body.innerText"))
+			b.T.Fatalf("signing in as %s: still on the login page: %v\n%s", user, err, text)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // ShiftClock moves the clock of every page the browser opens from now on by
