@@ -204,6 +204,7 @@ func (s audiences) appTables() []Table {
 		{Audience: "fieldapp", Routes: []Route{
 			{get, "/app/sw.js", Public, json(fieldapp.ServiceWorker)},
 			{get, "/app/manifest.webmanifest", Public, json(fieldapp.Manifest)},
+			{get, "/app/offline", Public, page(fieldapp.Offline)},
 		}},
 		{Audience: "fieldapp", Use: []gin.HandlerFunc{s.csrf(render.Error)}, Session: s.sessions.Require(render.Error), Routes: []Route{
 			{get, "/app", Field, page(s.app.Home)},

@@ -129,6 +129,7 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"GET /favicon.ico":              {rule: "public", in: get("/favicon.ico"), ok: []int{200}},
 		"GET /app/sw.js":                {rule: "public", in: get("/app/sw.js"), ok: []int{200}},
 		"GET /app/manifest.webmanifest": {rule: "public", in: get("/app/manifest.webmanifest"), ok: []int{200}},
+		"GET /app/offline":              {rule: "public", in: get("/app/offline"), ok: []int{200}},
 
 		"POST /api/v1/auth/login": {rule: "public", in: in(req{path: "/api/v1/auth/login", json: map[string]string{"username": "admin", "password": apptest.AdminPassword}}), ok: []int{200}},
 		"POST /api/v1/auth/refresh": {rule: "public", in: func() req {

@@ -54,7 +54,7 @@ func New(deps Deps) *Server {
 	if d.Observe != nil {
 		s.engine.Use(httpx.Observe(d.Observe))
 	}
-	s.engine.Use(httpx.WithLogger(d.Logger), httpx.Recover, httpx.LogRequests, httpx.SecurityHeaders)
+	s.engine.Use(httpx.WithLogger(d.Logger), httpx.Recover, httpx.LogRequests, httpx.SecurityHeaders, httpx.Deadline(d.RequestTimeout))
 	s.engine.NoRoute(unrouted(domain.ErrNotFound))
 	s.engine.NoMethod(unrouted(httpx.ErrMethod))
 	s.register(to.tables())

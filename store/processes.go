@@ -51,9 +51,14 @@ func (s *Processes) Processes(ctx context.Context) ([]domain.Process, error) {
 	return out, nil
 }
 
-// DeleteProcesses removes registry entries older than before that need nothing.
-func (s *Processes) DeleteProcesses(ctx context.Context, before time.Time) error {
-	_, err := s.coll.DeleteMany(ctx, bson.D{{Key: "heartbeat", Value: bson.D{{Key: "$lt", Value: before.UTC()}}},
+// DeleteProcesses removes the entries of processes that stopped, or whose
+// records were recovered, with no heartbeat since before: nothing needs them.
+// A dead process not yet recovered stays for the consolidator.
+func (s *Processes) DeleteProcesses(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.coll.DeleteMany(ctx, bson.D{{Key: "heartbeat", Value: bson.D{{Key: "$lt", Value: before.UTC()}}},
 		{Key: "$or", Value: bson.A{bson.D{{Key: "stopped", Value: true}}, bson.D{{Key: "recovered", Value: true}}}}})
-	return wrap("delete processes", err)
+	if err != nil {
+		return 0, wrap("delete processes", err)
+	}
+	return int(res.DeletedCount), nil
 }

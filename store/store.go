@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -50,6 +49,9 @@ type DB struct {
 	Coverage   *Coverage
 	Trainings  *Trainings
 	Privacy    *Privacy
+
+	health        *health
+	failureWindow time.Duration
 }
 
 // Options tune a DB; the zero value is the production default.
@@ -61,6 +63,9 @@ type Options struct {
 	// CommandFailed, when set, is told the name of every database command
 	// that fails (the server's metrics).
 	CommandFailed func(command string)
+	// FailureWindow is how long /readyz reports a storage failure the driver
+	// saw (default 10s).
+	FailureWindow time.Duration
 }
 
 // Open connects to uri and opens database name.
@@ -71,13 +76,15 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	if o.RegistryTTL == 0 {
 		o.RegistryTTL = time.Second
 	}
+	if o.FailureWindow == 0 {
+		o.FailureWindow = 10 * time.Second
+	}
+	h := &health{}
 	opts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(10 * time.Second).
 		SetConnectTimeout(10 * time.Second).
-		SetAppName("cdt")
-	if o.CommandFailed != nil {
-		opts.SetMonitor(&event.CommandMonitor{Failed: func(_ context.Context, e *event.CommandFailedEvent) { o.CommandFailed(e.CommandName) }})
-	}
+		SetAppName("cdt").
+		SetMonitor(h.monitor(o.CommandFailed))
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)
@@ -89,7 +96,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("store: ping %s: %w", redact(uri), err)
 	}
 	db := client.Database(name)
-	d := &DB{Client: client, Database: db}
+	d := &DB{Client: client, Database: db, health: h, failureWindow: o.FailureWindow}
 	d.Settings = &Settings{coll: db.Collection(collSettings)}
 	d.Units = &Units{coll: db.Collection(collUnits), settings: d.Settings}
 	d.Registry = newRegistries(db, o.RegistryTTL, o.Now)
@@ -196,7 +203,6 @@ func isDup(err error) bool {
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "duplicate key value")
 }
 
-// wrap turns driver errors into domain sentinels.
 // findDocs runs a find and decodes every document it returns; errors are
 // wrapped with what (see wrap).
 func findDocs[D any](ctx context.Context, what string, c *mongo.Collection, filter any, opts ...options.Lister[options.FindOptions]) ([]D, error) {
@@ -211,6 +217,8 @@ func findDocs[D any](ctx context.Context, what string, c *mongo.Collection, filt
 	return docs, nil
 }
 
+// wrap turns driver errors into domain sentinels: not found, conflict, and
+// unavailable (see unavailable); the rest are wrapped as they are.
 func wrap(op string, err error) error {
 	switch {
 	case err == nil:
@@ -219,9 +227,7 @@ func wrap(op string, err error) error {
 		return fmt.Errorf("store: %s: %w", op, domain.ErrNotFound)
 	case isDup(err):
 		return fmt.Errorf("store: %s: %w", op, domain.ErrConflict)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("store: %s: %w", op, err)
-	case mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.Is(err, mongo.ErrClientDisconnected):
+	case unavailable(err):
 		return fmt.Errorf("store: %s: %w: %w", op, domain.ErrUnavailable, err)
 	}
 	return fmt.Errorf("store: %s: %w", op, err)

@@ -38,11 +38,12 @@ func (h *Handlers) Metrics(c *gin.Context) {
 	httpx.ServeOperations(c, h.MetricsToken, h.Deps.Metrics)
 }
 
-// Ready answers GET /readyz: 200 while the database answers, 503 otherwise.
+// Ready answers GET /readyz: 200 while the database answers and can write,
+// 503 otherwise.
 func (h *Handlers) Ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	if err := h.Ping(ctx); err != nil {
+	if err := h.Deps.Ready(ctx); err != nil {
 		httpx.Fail(c, domain.ErrUnavailable)
 		return
 	}

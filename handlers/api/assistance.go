@@ -93,6 +93,10 @@ func (h *Handlers) CreateAssistance(c *gin.Context) error {
 type batchRequest struct {
 	Records []json.RawMessage `json:"records"`
 	SentAt  string            `json:"sent_at"`
+	// MemberID is the member who logged the records, when the client says:
+	// a phone shared by several members sends each one's records only under
+	// their own session, and the server refuses them under another's.
+	MemberID string `json:"member_id"`
 }
 
 type batchResult struct {
@@ -116,6 +120,9 @@ func (h *Handlers) CreateAssistanceBatch(c *gin.Context) error {
 	}
 	if len(req.Records) > domain.MaxBatch {
 		return domain.Invalid("records", "too_many", domain.MaxBatch)
+	}
+	if req.MemberID != "" && req.MemberID != httpx.Caller(c).MemberID {
+		return httpx.ErrMemberMismatch
 	}
 	results, err := h.logBatch(c, req)
 	if err != nil {

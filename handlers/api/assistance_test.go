@@ -301,3 +301,23 @@ func TestServicesCatalogue(t *testing.T) {
 		t.Fatalf("label: %v", codes["vneid_activation"])
 	}
 }
+
+// A batch that names the member who logged it is stored only under that
+// member's login: a phone shared by two members never credits one with the
+// other's work, even if the phone tried.
+func TestBatchOfAnotherMemberIsRefused(t *testing.T) {
+	e := apptest.New(t)
+	f := e.NewFixture()
+	recs := []any{apptest.Record(f.VillageA, apptest.Start.Add(-time.Hour), "0905222444")}
+	r := e.Post("/api/v1/assistance/batch", f.MemberTokA2, map[string]any{"member_id": f.MemberA, "records": recs})
+	if r.Status != 409 || r.ErrorCode() != "member_mismatch" {
+		t.Fatalf("A's batch under A2's login: %d %s", r.Status, r.Body)
+	}
+	if n, _ := e.App.Store.Database.Collection("assistance").CountDocuments(context.Background(), bson.D{}); n != 0 {
+		t.Fatalf("%d records stored from a refused batch", n)
+	}
+	m := e.Must(e.Post("/api/v1/assistance/batch", f.MemberTokA, map[string]any{"member_id": f.MemberA, "records": recs}), 200)
+	if st := m["results"].([]any)[0].(map[string]any)["status"]; st != "created" {
+		t.Fatalf("A's batch under A's login: %v", m)
+	}
+}

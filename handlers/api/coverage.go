@@ -182,11 +182,14 @@ type runView struct {
 	Communes   int        `json:"communes"`
 	Records    int        `json:"records"`
 	Error      *string    `json:"error"`
+	// Interrupted is true for a failed run cut short by its server's stop.
+	Interrupted bool `json:"interrupted"`
 }
 
 func viewRun(r domain.JobRun) runView {
 	v := runView{RunID: r.ID, Job: r.Job, Status: r.Status, Trigger: r.Trigger, Mode: r.Mode, Date: string(r.Date),
-		Attempt: r.Attempt, Owner: r.Owner, StartedAt: r.StartedAt, Communes: r.Communes, Records: r.Records, Error: ptr(r.Error)}
+		Attempt: r.Attempt, Owner: r.Owner, StartedAt: r.StartedAt, Communes: r.Communes, Records: r.Records, Error: ptr(r.Error),
+		Interrupted: r.Interrupted}
 	if !r.FinishedAt.IsZero() && r.Status != domain.RunRunning {
 		f := r.FinishedAt
 		d := f.Sub(r.StartedAt).Milliseconds()

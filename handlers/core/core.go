@@ -32,10 +32,13 @@ type Deps struct {
 	Trainings domain.TrainingStore
 	// TrainingTarget is the share of teams the province wants trained (0–1).
 	TrainingTarget float64
-	// Ping answers whether the database is reachable (readiness).
-	Ping   func(context.Context) error
-	Logger *slog.Logger
-	Now    func() time.Time
+	// Ready answers whether the database answers and can write (readiness).
+	Ready func(context.Context) error
+	// RequestTimeout bounds every request, and so every database operation
+	// it makes: a database that stops answering gives 503, not a hang.
+	RequestTimeout time.Duration
+	Logger         *slog.Logger
+	Now            func() time.Time
 	// SecureCookies marks page cookies Secure (on by default; browsers accept
 	// Secure cookies from http://localhost and 127.0.0.1).
 	SecureCookies bool
@@ -59,7 +62,7 @@ type JobStarter interface {
 }
 
 // WithDefaults fills what d leaves empty: the real clock, slog's logger, 10
-// logins a minute, 50 assistance requests a second.
+// logins a minute, 50 assistance requests a second, 30 s per request.
 func (d Deps) WithDefaults() Deps {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -72,6 +75,9 @@ func (d Deps) WithDefaults() Deps {
 	}
 	if d.AssistRate == 0 {
 		d.AssistRate = 50
+	}
+	if d.RequestTimeout == 0 {
+		d.RequestTimeout = 30 * time.Second
 	}
 	return d
 }

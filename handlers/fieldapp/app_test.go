@@ -35,3 +35,18 @@ func TestTheFieldAppIsInstallable(t *testing.T) {
 		t.Fatalf("log page without a session: %d %v", r.Status, r.Header)
 	}
 }
+
+// A team leader's list of the team's records names each member.
+func TestTeamRecordsNameTheirMembers(t *testing.T) {
+	e := apptest.New(t, apptest.Insecure)
+	f := e.NewFixture()
+	e.LogSome(f.MemberTokA, f.VillageA, 2)
+	e.Settle()
+	b := e.Browser()
+	b.Login("tl.a", apptest.Password)
+	p := b.Get("/app/records?team=1")
+	text := p.Doc.Find("ul.records").Text()
+	if p.Status != http.StatusOK || !strings.Contains(text, "Trần Thị Bình") || strings.Contains(text, f.MemberA) {
+		t.Fatalf("team records: %d %q", p.Status, text)
+	}
+}

@@ -32,7 +32,9 @@ func (h *Handlers) logForm(c *gin.Context, status int, form, errs map[string]str
 	d := appLogData{appContext: ac, Services: serviceOrder, Outcomes: domain.Outcomes, AgeGroups: domain.AgeGroups,
 		Genders: domain.Genders, Places: domain.Places, ClientID: uuid.NewString()}
 	if form == nil {
-		form = map[string]string{"outcome": "done", "village_code": ac.Team.VillageCode, "place": "door"}
+		// Only what the member sees is preselected: the outcome and the village
+		// on the form, never the optional details kept folded away.
+		form = map[string]string{"outcome": "done", "village_code": ac.Team.VillageCode}
 	}
 	render.HTML(c, status, tplAppLog, render.Loc(c).T("app.log"), render.Page{Data: d, Form: form, Errors: errs})
 	return nil
@@ -62,8 +64,10 @@ func (h *Handlers) LogSubmit(c *gin.Context) error {
 }
 
 type appRecordsData struct {
+	appContext
 	Records     []domain.Record
 	VillageName map[string]string
+	MemberName  map[string]string
 	Next        string
 	Team        bool // the team's records are listed
 	CanTeam     bool // the caller may list the team's records
@@ -81,7 +85,7 @@ func (h *Handlers) Records(c *gin.Context) error {
 	mine, team := domain.RecordFilter{MemberID: ac.Member.ID, Limit: 30}, domain.RecordFilter{TeamID: ac.Team.ID, Limit: 30}
 	// A team leader reads the team's records: the scope lets that filter through as it is.
 	narrowed, err := sc.Records(team, h.TeamOf(ctx))
-	d := appRecordsData{VillageName: ac.villageNames(), CanTeam: err == nil && narrowed == team}
+	d := appRecordsData{appContext: ac, VillageName: ac.villageNames(), MemberName: ac.memberNames(), CanTeam: err == nil && narrowed == team}
 	f := mine
 	if d.Team = c.Query("team") == "1" && d.CanTeam; d.Team {
 		f = team

@@ -133,12 +133,12 @@ func TestRejectedRecordStaysVisibleWithItsReason(t *testing.T) {
 	e.Must(e.Patch("/api/v1/units/"+v2, f.CommuneLeaderA, map[string]any{"active": false}), 200)
 	b.Offline(false)
 	b.Until("window.cdt.rejected === 1 && window.cdt.pending === 0 && !window.cdt.busy")
-	reason := browsertest.Eval[string](b, "document.querySelector('#queue-rejected').textContent")
+	reason := browsertest.Eval[string](b, "document.querySelector('#rejected').textContent")
 	if reason == "" || !contains(reason, "Thôn/tổ dân phố") {
 		t.Fatalf("no reason shown: %q", reason)
 	}
 	// Fix: the member picks the team's village and saves again.
-	b.Must(chromedp.Click("#queue-rejected button"))
+	b.Must(chromedp.Click("#rejected button.fix"))
 	b.Must(chromedp.SetValue("#village_code", f.VillageA), chromedp.SendKeys("#household_ref", "0905222777"), chromedp.Click("#save"))
 	b.Until("window.cdt.pending === 0 && window.cdt.rejected === 0 && !window.cdt.busy")
 	n, _ := e.App.Store.Database.Collection("assistance").CountDocuments(context.Background(), bson.D{{Key: "village_code", Value: f.VillageA}})

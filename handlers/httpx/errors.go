@@ -23,6 +23,9 @@ var (
 	ErrMethod    = errors.New("method not allowed")
 	ErrBadLogin  = errors.New("invalid credentials")
 	ErrCSRF      = errors.New("csrf token missing or wrong")
+	// ErrMemberMismatch refuses records a phone logged for another member
+	// than the one signed in (a shared phone).
+	ErrMemberMismatch = errors.New("records of another member")
 )
 
 // errStatus maps sentinels to a status and an error code, first match wins.
@@ -41,6 +44,7 @@ var errStatus = []struct {
 	{ErrMethod, http.StatusMethodNotAllowed, "method_not_allowed"},
 	{domain.ErrJobRunning, http.StatusConflict, "job_running"},
 	{domain.ErrStale, http.StatusConflict, "stale"},
+	{ErrMemberMismatch, http.StatusConflict, "member_mismatch"},
 	{domain.ErrConflict, http.StatusConflict, "conflict"},
 	{domain.ErrTooLarge, http.StatusRequestEntityTooLarge, "body_too_large"},
 	{domain.ErrInvalid, http.StatusUnprocessableEntity, "validation_failed"},
@@ -74,9 +78,6 @@ func Classify(err error) (int, string) {
 		if errors.Is(err, e.err) {
 			return e.status, e.code
 		}
-	}
-	if strings.Contains(err.Error(), "server selection") {
-		return http.StatusServiceUnavailable, "database_unavailable"
 	}
 	return http.StatusInternalServerError, "internal"
 }

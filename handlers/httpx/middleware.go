@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -31,6 +32,18 @@ func Log(c *gin.Context) *slog.Logger {
 		return v.(*slog.Logger)
 	}
 	return slog.Default()
+}
+
+// Deadline bounds the request to d: every database operation it makes ends
+// by then, and a database that stops answering is answered 503
+// database_unavailable instead of holding the request.
+func Deadline(d time.Duration) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), d)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+	}
 }
 
 // Recover turns a panic into a 500 in the error format and logs its stack.

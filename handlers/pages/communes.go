@@ -43,26 +43,33 @@ type communeView struct {
 	Villages     []domain.Village
 	Teams        []domain.TeamView
 	VillageNames map[string]string
-	VillageTeam  map[string]domain.TeamView
-	Stats        struct{ Villages, VillagesWithTeam, Teams, Members, Households int }
+	VillageTeam  map[string]*domain.TeamView // nil for a village without an active team
+	// Stats counts what the tables list: active villages and teams (closed
+	// ones are listed too, counted apart).
+	Stats struct{ Villages, ClosedVillages, VillagesWithTeam, Teams, DissolvedTeams, Members, Households int }
 }
 
 func newCommuneView(u domain.Unit, reg *domain.CommuneRegistry) *communeView {
-	v := &communeView{Commune: u, Villages: reg.Villages, VillageNames: map[string]string{}, VillageTeam: map[string]domain.TeamView{}}
+	v := &communeView{Commune: u, Villages: reg.Villages, VillageNames: map[string]string{}, VillageTeam: map[string]*domain.TeamView{}}
 	v.Teams = reg.TeamViews(nil)
 	for _, vl := range reg.Villages {
 		v.VillageNames[vl.Code] = vl.Name
 		if vl.Active {
 			v.Stats.Villages++
 			v.Stats.Households += vl.Households
+		} else {
+			v.Stats.ClosedVillages++
 		}
 	}
-	for _, t := range v.Teams {
+	for i, t := range v.Teams {
+		if !t.Active {
+			v.Stats.DissolvedTeams++
+		}
 		if t.Active {
 			v.Stats.Teams++
 			v.Stats.Members += t.MemberCount
 			if _, seen := v.VillageTeam[t.VillageCode]; t.VillageCode != "" && !seen {
-				v.VillageTeam[t.VillageCode] = t
+				v.VillageTeam[t.VillageCode] = &v.Teams[i]
 				v.Stats.VillagesWithTeam++
 			}
 		}

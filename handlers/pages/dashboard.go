@@ -45,8 +45,10 @@ type dashboardData struct {
 	Admin       bool
 }
 
-// DashboardPage answers GET /communes/{code}/dashboard: yesterday's coverage of
-// a commune the caller reads (403 for another), its villages and idle teams.
+// DashboardPage answers GET /communes/{code}/dashboard: a commune's figures
+// as the latest coverage run computed them (403 for a commune the caller does
+// not read): headline, charts, villages and the idle teams and members, all
+// of one computation, labelled with its day.
 func (h *Handlers) DashboardPage(c *gin.Context) error {
 	u, reg, err := h.managedCommune(c, c.Param("code"))
 	if err != nil {
@@ -62,9 +64,9 @@ func (h *Handlers) DashboardPage(c *gin.Context) error {
 	if cl, ok := latest[u.Code]; ok {
 		d.Latest = &cl
 		fillDashboard(l, &d, cl)
-	}
-	if err := h.idle(c, u.Code, reg, &d); err != nil {
-		return err
+		if err := h.idle(c, cl.Row, reg, &d); err != nil {
+			return err
+		}
 	}
 	render.HTML(c, http.StatusOK, tplDashboard, u.Name, render.Page{Data: d})
 	return nil
@@ -142,48 +144,77 @@ func headlines(l *i18n.Localizer, r domain.CoverageRow, prev *domain.TrendPoint)
 	}
 }
 
-// idle lists the teams and members with no record in the last 30 days, from
-// the live rollups, so the commune leader can call them.
-func (h *Handlers) idle(c *gin.Context, commune string, reg *domain.CommuneRegistry, d *dashboardData) error {
-	r, err := h.Live.Rollup(c.Request.Context(), commune)
-	if err != nil {
-		return err
+// idle lists the teams and members with no record in the window of row, as
+// the run that computed row found them; names and phones are the registry's.
+// A row computed before runs kept these lists is matched by a count from the
+// rollups over the same window.
+func (h *Handlers) idle(c *gin.Context, row domain.CoverageRow, reg *domain.CommuneRegistry, d *dashboardData) error {
+	teams, members := row.IdleTeams, row.IdleMembers
+	if teams == nil || members == nil {
+		var err error
+		if teams, members, err = h.idleFromRollups(c, row, reg); err != nil {
+			return err
+		}
 	}
-	if r == nil {
-		r = domain.NewRollup(commune)
+	views := map[string]domain.TeamView{}
+	for _, t := range reg.TeamViews(nil) {
+		views[t.ID] = t
 	}
-	from, today := h.Today().AddDays(-29), h.Today()
-	teams := reg.TeamViews(func(t domain.Team) bool { return t.Active })
 	leaders := map[string]domain.Member{}
 	for _, m := range reg.Members {
 		if m.Active && m.Position == domain.PositionLeader {
 			leaders[m.TeamID] = m
 		}
 	}
-	teamName := map[string]string{}
-	for _, t := range teams {
-		teamName[t.ID] = t.Name
-		if r.Teams[t.ID].CountIn(from, today) == 0 {
-			it := idleTeam{Team: t, Phone: leaders[t.ID].Phone}
-			if a := r.Teams[t.ID]; a != nil {
-				it.Last = a.Last
-			}
-			if v, ok := reg.Village(t.VillageCode); ok {
-				it.Village = v.Name
-			}
-			d.IdleTeams = append(d.IdleTeams, it)
+	for _, it := range teams {
+		t, ok := views[it.ID]
+		if !ok {
+			t = domain.TeamView{Team: domain.Team{ID: it.ID, Name: it.ID}}
 		}
+		idle := idleTeam{Team: t, Last: it.Last, Phone: leaders[it.ID].Phone}
+		if v, ok := reg.Village(t.VillageCode); ok {
+			idle.Village = v.Name
+		}
+		d.IdleTeams = append(d.IdleTeams, idle)
 	}
-	for _, m := range reg.Members {
-		if !m.Active || r.Members[m.ID].CountIn(from, today) > 0 {
-			continue
+	for _, it := range members {
+		m, ok := reg.Member(it.ID)
+		if !ok {
+			m = domain.Member{ID: it.ID, FullName: it.ID}
 		}
-		im := idleMember{Member: m, Team: teamName[m.TeamID]}
-		if a := r.Members[m.ID]; a != nil {
-			im.Last = a.Last
-		}
-		d.IdleMembers = append(d.IdleMembers, im)
+		d.IdleMembers = append(d.IdleMembers, idleMember{Member: m, Team: views[m.TeamID].Name, Last: it.Last})
 	}
 	sort.SliceStable(d.IdleMembers, func(i, j int) bool { return d.IdleMembers[i].Last < d.IdleMembers[j].Last })
 	return nil
+}
+
+// idleFromRollups counts the idle teams and members of row's window from the
+// live rollups, for a row that does not list them.
+func (h *Handlers) idleFromRollups(c *gin.Context, row domain.CoverageRow, reg *domain.CommuneRegistry) (teams, members []domain.Idle, err error) {
+	r, err := h.Live.Rollup(c.Request.Context(), row.CommuneCode)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r == nil {
+		r = domain.NewRollup(row.CommuneCode)
+	}
+	from, to := domain.Window(row.Date)
+	for _, t := range reg.Teams {
+		if t.Active && r.Teams[t.ID].CountIn(from, to) == 0 {
+			teams = append(teams, domain.Idle{ID: t.ID, Last: lastOf(r.Teams[t.ID])})
+		}
+	}
+	for _, m := range reg.Members {
+		if m.Active && r.Members[m.ID].CountIn(from, to) == 0 {
+			members = append(members, domain.Idle{ID: m.ID, Last: lastOf(r.Members[m.ID])})
+		}
+	}
+	return teams, members, nil
+}
+
+func lastOf(a *domain.Activity) domain.Date {
+	if a == nil {
+		return ""
+	}
+	return a.Last
 }

@@ -69,35 +69,41 @@ func (h *Handlers) saveTeam(c *gin.Context, commune, id string, edit bool, form 
 
 type teamPageData struct {
 	Team                     domain.TeamView
-	Members                  []domain.Member
+	Members, Left            []domain.Member // the active members and those who left, as far as the caller may read them
+	Hidden                   int             // active members the caller may not read
 	CommuneName, VillageName string
 	CanManage                bool
 }
 
 // TeamPage answers GET /teams/{id}: a team and the members the caller may
-// read (404 for a team they may not).
+// read (404 for a team they may not). Each count on the page is the length
+// of the list beside it; members hidden from the caller are counted apart.
 func (h *Handlers) TeamPage(c *gin.Context) error {
 	sc := httpx.Scope(c)
 	reg, t, err := h.Team(c.Request.Context(), sc, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	var members []domain.Member
+	data := &teamPageData{Team: t, CanManage: sc.ManageCommune(t.CommuneCode) == nil}
 	for _, m := range reg.Members {
-		if m.TeamID == t.ID && sc.ReadMember(m) == nil {
-			members = append(members, m)
+		switch {
+		case m.TeamID != t.ID:
+		case sc.ReadMember(m) != nil:
+			if m.Active {
+				data.Hidden++
+			}
+		case m.Active:
+			data.Members = append(data.Members, m)
+		default:
+			data.Left = append(data.Left, m)
 		}
 	}
-	sort.SliceStable(members, func(i, j int) bool {
-		if members[i].Active != members[j].Active {
-			return members[i].Active
-		}
-		return positionRank(members[i].Position) < positionRank(members[j].Position)
+	sort.SliceStable(data.Members, func(i, j int) bool {
+		return positionRank(data.Members[i].Position) < positionRank(data.Members[j].Position)
 	})
 	commune, _ := h.Commune(t.CommuneCode)
 	village, _ := reg.Village(t.VillageCode)
-	data := &teamPageData{Team: t, Members: members, CommuneName: commune.Name, VillageName: village.Name,
-		CanManage: sc.ManageCommune(t.CommuneCode) == nil}
+	data.CommuneName, data.VillageName = commune.Name, village.Name
 	render.HTML(c, http.StatusOK, tplTeam, t.Name, render.Page{Data: data})
 	return nil
 }

@@ -46,6 +46,13 @@ type Config struct {
 	JobLeaseTTL   time.Duration // CDT_JOB_LEASE_TTL: how long a dead run holder keeps its lease (1m)
 	JobDelay      time.Duration // CDT_DEBUG_JOB_DELAY: hold each run this long (tests of the lease only)
 	MetricsToken  string        // CDT_METRICS_TOKEN: the bearer token of GET /metrics (empty: loopback clients only)
+	CleanupEvery  time.Duration // CDT_CLEANUP_EVERY: how often the leader deletes expired sessions, used claims, old runs (1h)
+	RunsKept      time.Duration // CDT_RUNS_KEPT: how long finished job runs are kept (90 days)
+	// RequestTimeout bounds every HTTP request and the database operations it
+	// makes (CDT_REQUEST_TIMEOUT, 30s): a hung database answers 503.
+	RequestTimeout time.Duration
+	// ReadyWindow is how long /readyz reports a storage failure (10s; tests).
+	ReadyWindow time.Duration
 	// Integrity holds the thresholds of the integrity flags (CDT_INTEGRITY_*).
 	Integrity domain.IntegrityThresholds
 
@@ -60,7 +67,9 @@ type Config struct {
 func Defaults() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", EmbeddedAddr: "127.0.0.1:0", DB: "cdt",
 		SecureCookies: true, LogFormat: "json", LogLevel: "info", CoverageAt: "01:00",
-		CoverageCheck: time.Minute, JobLeaseTTL: time.Minute, Integrity: domain.DefaultIntegrityThresholds()}
+		CoverageCheck: time.Minute, JobLeaseTTL: time.Minute, CleanupEvery: time.Hour, RunsKept: 90 * 24 * time.Hour,
+		RequestTimeout: 30 * time.Second,
+		Integrity:      domain.DefaultIntegrityThresholds()}
 }
 
 // FromEnv reads the CDT_* variables over the defaults.
@@ -93,7 +102,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"CDT_COVERAGE_CHECK", &c.CoverageCheck}, {"CDT_JOB_LEASE_TTL", &c.JobLeaseTTL}, {"CDT_DEBUG_JOB_DELAY", &c.JobDelay}} {
+	}{{"CDT_COVERAGE_CHECK", &c.CoverageCheck}, {"CDT_JOB_LEASE_TTL", &c.JobLeaseTTL}, {"CDT_DEBUG_JOB_DELAY", &c.JobDelay},
+		{"CDT_CLEANUP_EVERY", &c.CleanupEvery}, {"CDT_RUNS_KEPT", &c.RunsKept}, {"CDT_REQUEST_TIMEOUT", &c.RequestTimeout}} {
 		if v := getenv(d.name); v != "" {
 			t, err := time.ParseDuration(v)
 			if err != nil || t < 0 {
@@ -165,6 +175,13 @@ func (c Config) Validate() error {
 	if c.CoverageCheck < time.Second || c.JobLeaseTTL < 3*time.Second {
 		errs = append(errs, errors.New("CDT_COVERAGE_CHECK must be at least 1s and CDT_JOB_LEASE_TTL at least 3s"))
 	}
+	if c.RequestTimeout < time.Second {
+		errs = append(errs, errors.New("CDT_REQUEST_TIMEOUT must be at least 1s"))
+	}
+	if c.CleanupEvery < time.Second || c.RunsKept < 40*24*time.Hour {
+		// The catch-up of missed nights reads the runs of the last 35 days.
+		errs = append(errs, errors.New("CDT_CLEANUP_EVERY must be at least 1s and CDT_RUNS_KEPT at least 960h (40 days)"))
+	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, errors.New("CDT_LOG_FORMAT must be json or text"))
 	}
@@ -209,8 +226,14 @@ type App struct {
 	Live         *ingest.Live
 	Consolidator *jobs.Consolidator
 	Coverage     *jobs.Coverage
+	Cleanup      *jobs.Cleanup
 	Scheduler    *jobs.Scheduler
 	runs         sync.WaitGroup // manual runs in the background
+	runsMu       sync.Mutex     // orders a run's start before StopJobs's wait
+	runsCtx      context.Context
+	stopRuns     context.CancelFunc // stops the manual runs (StopJobs)
+	jobsOnce     sync.Once
+	jobsStopped  chan struct{} // closed once the scheduler and the manual runs have stopped
 	closeOnce    sync.Once
 
 	stopBackground context.CancelFunc
@@ -228,6 +251,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	}
 	a = &App{Cfg: cfg, Log: cfg.Logger, Units: refdata.Catalog()}
 	a.Metrics = metrics.New(a.backlog)
+	a.runsCtx, a.stopRuns = context.WithCancel(context.Background())
 	if a.Log == nil {
 		a.Log = slog.New(slog.DiscardHandler)
 	}
@@ -245,7 +269,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		uri = a.Embedded.URI()
 		a.Log.Info("embedded database uri="+uri, "uri", uri, "data_dir", cfg.DataDir)
 	}
-	a.Store, err = store.Open(ctx, uri, cfg.DB, store.Options{Now: cfg.Now, CommandFailed: a.Metrics.DBError})
+	a.Store, err = store.Open(ctx, uri, cfg.DB, store.Options{Now: cfg.Now, CommandFailed: a.Metrics.DBError, FailureWindow: cfg.ReadyWindow})
 	if err != nil {
 		return a, err
 	}
@@ -262,7 +286,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Auth: a.Auth,
 		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
 		Trainings: a.Store.Trainings, TrainingTarget: 0.9,
-		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
+		Ready: a.Store.Ready, RequestTimeout: cfg.RequestTimeout, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
 		Metrics: a.Metrics.Handler(), MetricsToken: cfg.MetricsToken, Observe: a.Metrics.Request,
 	})
 	return a, nil
@@ -307,6 +331,7 @@ func (a *App) prepare(ctx context.Context) error {
 	a.Coverage = &jobs.Coverage{Units: a.Units, Registry: st.Registry, Store: st.Coverage, Consolidator: a.Consolidator,
 		Leases: st.Leases, Owner: a.Process, Now: a.Cfg.Now, Log: a.Log, AtHour: hour, AtMinute: minute,
 		LeaseTTL: a.Cfg.JobLeaseTTL, Delay: a.Cfg.JobDelay, Trained: a.trained}
+	a.Cleanup = a.newCleanup()
 	if err := a.ensureAdmin(ctx); err != nil {
 		return err
 	}
@@ -314,6 +339,25 @@ func (a *App) prepare(ctx context.Context) error {
 		return a.loadDemo(ctx)
 	}
 	return nil
+}
+
+// newCleanup lists the housekeeping collections the clean-up job keeps
+// bounded. A package that adds such a collection adds its sweep here.
+func (a *App) newCleanup() *jobs.Cleanup {
+	st := a.Store
+	c := &jobs.Cleanup{Now: a.Cfg.Now, Log: a.Log}
+	c.Add("sessions", st.Sessions.DeleteExpiredSessions)
+	c.Add("session_claims", st.Sessions.DeleteUsedClaims)
+	c.Add("registry_claims", st.Registry.PruneClaims)
+	c.Add("training_claims", st.Trainings.PruneClaims)
+	c.Add("privacy_claims", st.Privacy.PruneClaims)
+	c.Add("job_runs", func(ctx context.Context, now time.Time) (int, error) {
+		return st.Coverage.DeleteRunsBefore(ctx, now.Add(-a.Cfg.RunsKept))
+	})
+	c.Add("processes", func(ctx context.Context, now time.Time) (int, error) {
+		return st.Processes.DeleteProcesses(ctx, now.Add(-24*time.Hour))
+	})
+	return c
 }
 
 func (a *App) communeCodes() []string {
@@ -395,6 +439,12 @@ func (a *App) Start(ctx context.Context) error {
 	if err := sched.Daily("coverage-nightly", uint(a.Coverage.AtHour), uint(a.Coverage.AtMinute), a.nightly); err != nil {
 		return err
 	}
+	if err := sched.Every("cleanup", a.Cfg.CleanupEvery, func(ctx context.Context) error {
+		_, err := a.Cleanup.Run(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
 	if err := sched.EveryFromStart("coverage-catch-up", a.Cfg.CoverageCheck, func(ctx context.Context) error {
 		_, err := a.Coverage.RunNightly(ctx, jobs.TriggerCatchUp, 1)
 		if errors.Is(err, domain.ErrJobRunning) {
@@ -415,17 +465,41 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
+// StopJobs stops the coverage runs in progress, scheduled or started by
+// hand, at once: each records itself as failed and interrupted, and the next
+// start redoes its day. It returns at once; Close waits for them. A server
+// calls it as soon as it is asked to stop, so that no run outlives the grace
+// period given to requests.
+func (a *App) StopJobs() {
+	a.jobsOnce.Do(func() {
+		a.runsMu.Lock()
+		a.stopRuns()
+		a.runsMu.Unlock()
+		done := make(chan struct{})
+		a.jobsStopped = done
+		go func() {
+			defer close(done)
+			if a.Scheduler != nil {
+				if err := a.Scheduler.Stop(); err != nil {
+					a.Log.Warn("stopping the scheduler", "err", err)
+				}
+			}
+			a.runs.Wait()
+		}()
+	})
+}
+
 // Close stops everything Open and Start started; later calls do nothing.
+// The jobs get until ctx's deadline to record their end.
 func (a *App) Close(ctx context.Context) { a.closeOnce.Do(func() { a.close(ctx) }) }
 
 func (a *App) close(ctx context.Context) {
-	if a.Scheduler != nil {
-		if err := a.Scheduler.Stop(); err != nil {
-			a.Log.Warn("stopping the scheduler", "err", err)
-		}
-		a.Scheduler = nil
+	a.StopJobs()
+	select {
+	case <-a.jobsStopped:
+	case <-ctx.Done():
+		a.Log.Warn("coverage runs still stopping when the database closes")
 	}
-	a.runs.Wait()
 	if a.stopBackground != nil {
 		a.stopBackground() // the ingest loop flushes a last time before it returns
 		<-a.background
@@ -464,8 +538,14 @@ func (a *App) nightly(ctx context.Context) error {
 }
 
 // StartCoverage begins a coverage run and finishes it in the background
-// (POST /jobs/coverage/run); Close waits for it.
+// (POST /jobs/coverage/run): it outlives the request, not the server
+// (StopJobs interrupts it; Close waits for it).
 func (a *App) StartCoverage(ctx context.Context, o jobs.RunOptions) (string, error) {
+	a.runsMu.Lock()
+	defer a.runsMu.Unlock()
+	if a.runsCtx.Err() != nil {
+		return "", fmt.Errorf("app: the server is stopping: %w", domain.ErrUnavailable)
+	}
 	r, err := a.Coverage.Begin(ctx, o)
 	if err != nil {
 		return "", err
@@ -474,7 +554,7 @@ func (a *App) StartCoverage(ctx context.Context, o jobs.RunOptions) (string, err
 	go func() {
 		defer a.runs.Done()
 		start := time.Now()
-		_, err := r.Execute(context.WithoutCancel(ctx))
+		_, err := r.Execute(a.runsCtx)
 		a.Metrics.Job("coverage-manual", time.Since(start), err)
 	}()
 	return r.ID(), nil

@@ -31,3 +31,15 @@ func TestIntegrityThresholdsFromTheEnvironment(t *testing.T) {
 		}
 	}
 }
+
+func TestCleanupSettings(t *testing.T) {
+	c, err := FromEnv(func(k string) string {
+		return map[string]string{"CDT_CLEANUP_EVERY": "10m", "CDT_RUNS_KEPT": "1200h"}[k]
+	})
+	if err != nil || c.CleanupEvery != 10*time.Minute || c.RunsKept != 1200*time.Hour {
+		t.Fatalf("%v %v %v", c.CleanupEvery, c.RunsKept, err)
+	}
+	if _, err := FromEnv(func(k string) string { return map[string]string{"CDT_RUNS_KEPT": "240h"}[k] }); err == nil {
+		t.Fatal("runs kept 10 days: the catch-up needs 35")
+	}
+}

@@ -35,21 +35,28 @@ func New(t testing.TB) *Browser {
 	if _, err := os.Stat(Chromium); err != nil {
 		t.Fatalf("browser tests need %s (apt-get install chromium; .ci/run installs it): %v", Chromium, err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(Chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost"),
-		chromedp.UserDataDir(t.TempDir()))
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); acancel() })
-	b := &Browser{T: t, Ctx: ctx}
-	// The first action starts the browser, which lives as long as the context
-	// of that call: no timeout here.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 640, chromedp.EmulateScale(2))); err != nil {
-		t.Fatal(err)
+	// On a busy machine Chromium now and then fails to start ("chrome failed
+	// to start" with nothing on stderr): try once more before failing.
+	var err error
+	for range 2 {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(Chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+			chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost"),
+			chromedp.UserDataDir(t.TempDir()))
+		actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(actx)
+		// The first action starts the browser, which lives as long as the
+		// context of that call: no timeout here.
+		if err = chromedp.Do(ctx, chromedp.EmulateViewport(360, 640, chromedp.EmulateScale(2))); err == nil {
+			t.Cleanup(func() { cancel(); acancel() })
+			return &Browser{T: t, Ctx: ctx}
+		}
+		cancel()
+		acancel()
 	}
-	return b
+	t.Fatal(err)
+	return nil
 }
 
 // Must runs actions and fails the test on error.
@@ -218,7 +225,47 @@ func (b *Browser) Login(base, user, password string) {
 	b.T.Helper()
 	b.Must(chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username"),
 		chromedp.SendKeys("#username", user), chromedp.SendKeys("#password", password), chromedp.Submit("#password"))
-	b.Until(fmt.Sprintf("location.pathname !== %q", "/login"))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.Ctx, 2*time.Second)
+		left, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("location.pathname !== '/login'"))
+		cancel()
+		if err == nil && left {
+			return
+		}
+		if time.Now().After(deadline) {
+			text, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[string]("location.href + '\\n' + document.body.innerText"))
+			b.T.Fatalf("signing in as %s: still on the login page: %v\n%s", user, err, text)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ShiftClock moves the clock of every page the browser opens from now on by
+// d (a phone whose clock is off): Date and Date.now, not timers.
+func (b *Browser) ShiftClock(d time.Duration) {
+	b.T.Helper()
+	src := fmt.Sprintf(`(() => {
+  const off = %d, R = Date;
+  class D extends R {
+    constructor(...a) { if (a.length) super(...a); else super(R.now() + off); }
+    static now() { return R.now() + off; }
+  }
+  globalThis.Date = D;
+})();`, d.Milliseconds())
+	b.Must(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src})
+		return err
+	}))
+}
+
+// ClearCookies drops every cookie of the browser, as it drops expired ones.
+func (b *Browser) ClearCookies() {
+	b.T.Helper()
+	b.Must(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	}))
 }
 
 // Media emulates a CSS media type ("print", "screen"; "" ends the emulation).

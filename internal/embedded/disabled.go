@@ -17,3 +17,8 @@ func Start(dir, addr string, logger *slog.Logger) (*DB, error) { return nil, Err
 
 // StartPostgreSQL refuses: the binary carries no embedded database.
 func StartPostgreSQL(pgURL, addr string, logger *slog.Logger) (*DB, error) { return nil, ErrNotBuiltIn }
+
+// StartPragmas refuses: the binary carries no embedded database.
+func StartPragmas(dir, addr string, logger *slog.Logger, pragmas ...string) (*DB, error) {
+	return nil, ErrNotBuiltIn
+}

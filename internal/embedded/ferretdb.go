@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,6 +18,13 @@ import (
 // listener on addr ("127.0.0.1:0" picks a free port). Only one process may own a
 // data directory; others connect to the URI this one listens on.
 func Start(dir, addr string, logger *slog.Logger) (*DB, error) {
+	return StartPragmas(dir, addr, logger)
+}
+
+// StartPragmas is Start with SQLite pragmas set on every connection, e.g.
+// "max_page_count(2000)": a disk that fills up, for the tests of storage
+// failures.
+func StartPragmas(dir, addr string, logger *slog.Logger, pragmas ...string) (*DB, error) {
 	sqliteDir, err := filepath.Abs(filepath.Join(dir, "ferretdb"))
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
@@ -27,7 +35,15 @@ func Start(dir, addr string, logger *slog.Logger) (*DB, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return run(&ferretdb.Config{Handler: "sqlite", SQLiteURL: "file:" + sqliteDir + "/"}, addr, logger)
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	u := "file:" + sqliteDir + "/"
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return run(&ferretdb.Config{Handler: "sqlite", SQLiteURL: u}, addr, logger)
 }
 
 // StartPostgreSQL runs the same FerretDB over a PostgreSQL database instead
