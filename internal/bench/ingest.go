@@ -107,10 +107,10 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 				"outcome":     "done", "citizen_gender": "f", "citizen_age_group": "36_60", "place": "door"}
 		}
 		// Warm up, then measure. Worker w always uses member w.
-		api := LoadWorkers(min(200, o.Requests), conc, func(w, _ int) error {
+		LoadWorkers(min(200, o.Requests), conc, func(w, _ int) error {
 			return postRecord(clients[w%len(clients)], body(w))
 		})
-		api = LoadWorkers(o.Requests, conc, func(w, _ int) error {
+		api := LoadWorkers(o.Requests, conc, func(w, _ int) error {
 			return postRecord(clients[w%len(clients)], body(w))
 		})
 		doc := func(w int) any {
@@ -123,11 +123,11 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 				RecordedAt: time.Now(), Outcome: "done", Gender: "f", AgeGroup: "36_60", Place: "door", By: m.login,
 				Delta: domain.DeltaID("pbench", 1)})
 		}
-		rawStats := LoadWorkers(min(200, o.Requests), conc, func(w, _ int) error {
+		LoadWorkers(min(200, o.Requests), conc, func(w, _ int) error {
 			_, err := raw.InsertOne(ctx, doc(w))
 			return err
 		})
-		rawStats = LoadWorkers(o.Requests, conc, func(w, _ int) error {
+		rawStats := LoadWorkers(o.Requests, conc, func(w, _ int) error {
 			_, err := raw.InsertOne(ctx, doc(w))
 			return err
 		})
