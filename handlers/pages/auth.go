@@ -15,11 +15,11 @@ import (
 // LoginPage answers GET /login; a signed-in caller goes on to ?next.
 func (h *Handlers) LoginPage(c *gin.Context) error {
 	if _, err := h.sessions.Caller(c); err == nil {
-		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
+		c.Redirect(http.StatusSeeOther, httpx.SafeNext(c.Query("next")))
 		return nil
 	}
 	render.HTML(c, http.StatusOK, tplLogin, render.Loc(c).T("login.title"),
-		render.Page{Data: map[string]string{"Next": safeNext(c.Query("next"))}})
+		render.Page{Data: map[string]string{"Next": httpx.SafeNext(c.Query("next"))}})
 	return nil
 }
 
@@ -27,7 +27,7 @@ func (h *Handlers) LoginPage(c *gin.Context) error {
 func (h *Handlers) LoginSubmit(c *gin.Context) error {
 	l := render.Loc(c)
 	username, password := c.PostForm("username"), c.PostForm("password")
-	next := safeNext(c.PostForm("next"))
+	next := httpx.SafeNext(c.PostForm("next"))
 	again := func(status int, msg string) error {
 		render.HTML(c, status, tplLogin, l.T("login.title"), render.Page{Alert: msg,
 			Form: map[string]string{"username": username}, Data: map[string]string{"Next": next}})

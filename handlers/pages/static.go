@@ -3,8 +3,6 @@ package pages
 import (
 	"io/fs"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -31,14 +29,5 @@ func (h *Handlers) SetLang(c *gin.Context) {
 	lang := i18n.Normalize(c.Param("lang"))
 	http.SetCookie(c.Writer, &http.Cookie{Name: httpx.CookieLang, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
 		SameSite: http.SameSiteLaxMode, Secure: h.SecureCookies})
-	c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
-}
-
-// safeNext keeps a redirect target on this site.
-func safeNext(next string) string {
-	u, err := url.Parse(next)
-	if next == "" || err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		return "/"
-	}
-	return next
+	c.Redirect(http.StatusSeeOther, httpx.SafeNext(c.Query("next")))
 }
