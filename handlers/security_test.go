@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -76,5 +77,35 @@ func TestRedirectsStayOnTheSite(t *testing.T) {
 	resp.Body.Close()
 	if loc := resp.Header.Get("Location"); loc != "/communes/19753/dashboard?x=1" {
 		t.Errorf("a path of the site: to %q", loc)
+	}
+}
+
+// login posts a login from the client address peer (the TCP peer of
+// httptest is 192.0.2.1) with an X-Forwarded-For header.
+func loginFrom(e *apptest.Env, username, password, forwardedFor string) apptest.Response {
+	return e.Do(apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/login",
+		Body:   map[string]string{"username": username, "password": password},
+		Header: map[string]string{"X-Forwarded-For": forwardedFor}})
+}
+
+// TestForwardedForCountsOnlyFromTrustedProxies is issue 11's bypass of the
+// per-address login limit with a rotating X-Forwarded-For: gin trusted every
+// proxy. By default no proxy is trusted and the client is the TCP peer.
+func TestForwardedForCountsOnlyFromTrustedProxies(t *testing.T) {
+	attempts := func(e *apptest.Env) (limited int) {
+		for i := range 40 {
+			r := loginFrom(e, fmt.Sprintf("nobody%d", i), "wrong-password", fmt.Sprintf("10.0.%d.%d", i/200, i%200+1))
+			if r.Status == http.StatusTooManyRequests {
+				limited++
+			}
+		}
+		return limited
+	}
+	if n := attempts(apptest.New(t)); n == 0 {
+		t.Errorf("no proxy trusted: 40 logins from one peer with 40 forwarded addresses were never limited")
+	}
+	trusting := apptest.New(t, func(c *app.Config) { c.TrustedProxies = []string{"192.0.2.0/24"} })
+	if n := attempts(trusting); n != 0 {
+		t.Errorf("the peer is a trusted proxy: 40 distinct forwarded clients were limited %d times", n)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,10 @@ type Config struct {
 	HouseholdKey  string        // CDT_HOUSEHOLD_KEY
 	Demo          bool          // CDT_DEMO
 	SecureCookies bool          // CDT_SECURE_COOKIES
+	// TrustedProxies are the proxies (addresses or CIDRs) whose
+	// X-Forwarded-For names the client (CDT_TRUSTED_PROXIES); none by
+	// default: the client is the TCP peer.
+	TrustedProxies []string
 	LogFormat     string        // CDT_LOG_FORMAT: json or text
 	LogLevel      string        // CDT_LOG_LEVEL
 	AssistRate    int           // CDT_ASSIST_RATE: assistance requests per second and member
@@ -87,6 +92,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.AssistRate = n
 	}
 	str("CDT_COVERAGE_AT", &c.CoverageAt)
+	c.TrustedProxies = splitList(getenv("CDT_TRUSTED_PROXIES"))
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
@@ -123,6 +129,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	return c, c.Validate()
 }
 
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func boolEnv(getenv func(string) string, name string, def bool) (bool, error) {
 	switch strings.ToLower(getenv(name)) {
 	case "":
@@ -155,6 +172,13 @@ func (c Config) Validate() error {
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		errs = append(errs, errors.New("CDT_JWT_SECRET must have at least 32 characters"))
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				errs = append(errs, fmt.Errorf("CDT_TRUSTED_PROXIES: %q is neither an address nor a CIDR", p))
+			}
+		}
 	}
 	if _, _, err := c.coverageAt(); err != nil {
 		errs = append(errs, err)
