@@ -38,6 +38,9 @@ type Deps struct {
 	// SecureCookies marks page cookies Secure (on by default; browsers accept
 	// Secure cookies from http://localhost and 127.0.0.1).
 	SecureCookies bool
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// (CDT_TRUSTED_PROXIES); none when empty: the client is the TCP peer.
+	TrustedProxies []string
 	// LoginRate is how many login attempts one username may make per minute
 	// (three times that per client address).
 	LoginRate int

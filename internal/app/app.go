@@ -281,7 +281,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Auth: a.Auth,
 		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
 		Trainings: a.Store.Trainings, TrainingTarget: 0.9,
-		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
+		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
 	})
 	return a, nil
 }
