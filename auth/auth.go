@@ -105,10 +105,14 @@ func (s *Service) Login(ctx context.Context, username, password, kind string) (T
 }
 
 func (s *Service) burn(password string) {
+	_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
+}
+
+func (s *Service) dummyHash() []byte {
 	if s.dummy == nil {
 		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("cdt-dummy-password"), max(s.Cost, bcrypt.MinCost))
 	}
-	_ = bcrypt.CompareHashAndPassword(s.dummy, []byte(password))
+	return s.dummy
 }
 
 // ErrGrace is returned by Refresh for a web session whose previous token is
