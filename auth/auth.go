@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -43,7 +44,8 @@ type Service struct {
 	// Cost is the bcrypt cost of new password hashes (bcrypt.DefaultCost if 0).
 	Cost int
 
-	dummy []byte
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 // Tokens is what a login or refresh answers.
@@ -63,13 +65,17 @@ type Claims struct {
 	Session  string `json:"sid"`
 }
 
+// cost is the bcrypt cost of every hash: new passwords' and the dummy's.
+func (s *Service) cost() int {
+	if s.Cost == 0 {
+		return bcrypt.DefaultCost
+	}
+	return max(s.Cost, bcrypt.MinCost)
+}
+
 // HashPassword hashes a password with bcrypt.
 func (s *Service) HashPassword(pw string) ([]byte, error) {
-	cost := s.Cost
-	if cost == 0 {
-		cost = bcrypt.DefaultCost
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), s.cost())
 	if err != nil {
 		return nil, fmt.Errorf("auth: hash password: %w", err)
 	}
@@ -89,6 +95,7 @@ func (s *Service) Login(ctx context.Context, username, password, kind string) (T
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) != nil || !u.Active {
 		return Tokens{}, domain.User{}, domain.ErrUnauthorized
 	}
+	s.rehash(ctx, u, password)
 	if _, err := s.callerOf(ctx, u, ""); err != nil {
 		return Tokens{}, domain.User{}, err
 	}
@@ -104,15 +111,27 @@ func (s *Service) Login(ctx context.Context, username, password, kind string) (T
 	return t, u, err
 }
 
+// burn compares password with a hash of the configured cost, so that an
+// unknown login takes as long to refuse as a wrong password.
 func (s *Service) burn(password string) {
 	_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 }
 
 func (s *Service) dummyHash() []byte {
-	if s.dummy == nil {
-		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("cdt-dummy-password"), max(s.Cost, bcrypt.MinCost))
-	}
+	s.dummyOnce.Do(func() { s.dummy, _ = bcrypt.GenerateFromPassword([]byte(randomString(secretBytes)), s.cost()) })
 	return s.dummy
+}
+
+// rehash stores the password of u again at the configured cost when its
+// hash has another (the cost was raised): every login then costs the same to
+// check, the unknown ones included.
+func (s *Service) rehash(ctx context.Context, u domain.User, password string) {
+	if c, err := bcrypt.Cost(u.PasswordHash); err != nil || c == s.cost() {
+		return
+	}
+	if h, err := s.HashPassword(password); err == nil {
+		_ = s.Users.UpdatePassword(ctx, u.Username, h, s.Now()) // best effort: the next login tries again
+	}
 }
 
 // ErrGrace is returned by Refresh for a web session whose previous token is
