@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/hue-cdt/cdt/internal/app"
 	"github.com/hue-cdt/cdt/internal/apptest"
@@ -107,5 +110,176 @@ func TestForwardedForCountsOnlyFromTrustedProxies(t *testing.T) {
 	trusting := apptest.New(t, func(c *app.Config) { c.TrustedProxies = []string{"192.0.2.0/24"} })
 	if n := attempts(trusting); n != 0 {
 		t.Errorf("the peer is a trusted proxy: 40 distinct forwarded clients were limited %d times", n)
+	}
+}
+
+// probe is an access token (or a page cookie) whose session has just ended,
+// and when it ended.
+type probe struct {
+	name   string
+	token  string // bearer token; or
+	cookie string // a copied cdt_access cookie
+	ended  time.Time
+}
+
+// alive asks env whether p still gets in: GET /api/v1/me with the token, or
+// GET /account with the cookie alone.
+func (p probe) alive(t *testing.T, e *apptest.Env) bool {
+	if p.token != "" {
+		r := e.Get("/api/v1/me", p.token)
+		if r.Status != http.StatusOK && r.Status != http.StatusUnauthorized {
+			t.Fatalf("%s: %d %s", p.name, r.Status, r.Body)
+		}
+		return r.Status == http.StatusOK
+	}
+	r := e.Do(apptest.Request{Method: http.MethodGet, Path: "/account", Header: map[string]string{"Cookie": "cdt_access=" + p.cookie}})
+	return r.Status == http.StatusOK
+}
+
+// TestEndedSessionsStopTheirTokensOnEveryProcess is issue 11's "tokens
+// outlive their session": after logout, refresh-token reuse, disabling the
+// login, a password change or reset, the access token kept working for up to
+// 15 minutes (a disabled commune leader created a village); a validly signed
+// token with an invented session was accepted; a copied cdt_access cookie
+// worked after the page logout. API.md v2: such a token answers 401 within 5
+// seconds on every server process. Two stacks on one database stand for two
+// processes: A ends the sessions, B must refuse their tokens within 5 s (A at
+// once).
+func TestEndedSessionsStopTheirTokensOnEveryProcess(t *testing.T) {
+	a := apptest.New(t, apptest.Insecure, func(c *app.Config) { c.LoginRate = 1000 })
+	f := a.NewFixture()
+	b := a.Twin()
+	var probes []probe
+	live := func(name, token string) string {
+		for _, e := range []*apptest.Env{a, b} {
+			a.Must(e.Get("/api/v1/me", token), 200) // B caches the live session first
+		}
+		return token
+	}
+	end := func(p ...probe) {
+		for i := range p {
+			p[i].ended = time.Now()
+			if p[i].alive(t, a) {
+				t.Errorf("%s: still accepted by the process that ended the session", p[i].name)
+			}
+		}
+		probes = append(probes, p...)
+	}
+
+	// Logout.
+	tok := live("logout", mustLogin(a, "admin", apptest.AdminPassword))
+	a.Must(a.Post("/api/v1/auth/logout", tok, nil), http.StatusNoContent)
+	end(probe{name: "logout", token: tok})
+
+	// Refresh-token reuse ends the session: the old and the new access token.
+	r0 := a.Must(a.Post("/api/v1/auth/login", "", map[string]string{"username": "admin", "password": apptest.AdminPassword}), 200)
+	a0 := live("reuse", r0["access_token"].(string))
+	r1 := a.Must(a.Post("/api/v1/auth/refresh", "", map[string]string{"refresh_token": r0["refresh_token"].(string)}), 200)
+	a1 := live("reuse", r1["access_token"].(string))
+	if r := a.Post("/api/v1/auth/refresh", "", map[string]string{"refresh_token": r0["refresh_token"].(string)}); r.ErrorCode() != "token_reused" {
+		t.Fatalf("reuse: %d %s", r.Status, r.Body)
+	}
+	end(probe{name: "reuse, the first access token", token: a0}, probe{name: "reuse, the rotated access token", token: a1})
+
+	// The login disabled by an admin.
+	live("disabled", f.CommuneLeaderA)
+	a.Must(a.Patch("/api/v1/users/leader.a", f.Admin, map[string]any{"active": false}), 200)
+	end(probe{name: "disabled commune leader", token: f.CommuneLeaderA})
+
+	// A password change ends every session of the login.
+	tl1, tl2 := live("password", mustLogin(a, "tl.a", apptest.Password)), live("password", mustLogin(a, "tl.a", apptest.Password))
+	a.Must(a.Post("/api/v1/auth/password", tl2, map[string]string{"current_password": apptest.Password, "new_password": "new-password-9"}), 204)
+	end(probe{name: "password change, another session", token: tl1}, probe{name: "password change, this session", token: tl2})
+
+	// A password reset by the commune leader.
+	live("reset", f.MemberTokB)
+	a.Must(a.Patch("/api/v1/users/member.b", f.CommuneLeaderB, map[string]any{"password": "reset-password-9"}), 200)
+	end(probe{name: "password reset", token: f.MemberTokB})
+
+	// The page logout ends the session of the cookie, copied or not.
+	br := a.Browser()
+	br.Login("member.a", apptest.Password)
+	u, _ := url.Parse(br.Base)
+	var cookie string
+	for _, c := range br.Client.Jar.Cookies(u) {
+		if c.Name == "cdt_access" {
+			cookie = c.Value
+		}
+	}
+	page := probe{name: "copied cdt_access cookie", cookie: cookie}
+	if cookie == "" || !page.alive(t, a) || !page.alive(t, b) {
+		t.Fatal("the page session does not work before its logout")
+	}
+	br.Submit(br.Get("/app"), "/logout", nil)
+	end(page)
+
+	// Every process refuses every probe within 5 s.
+	deadline := time.Now().Add(5 * time.Second)
+	pending := append([]probe(nil), probes...)
+	for len(pending) > 0 && time.Now().Before(deadline) {
+		var still []probe
+		for _, p := range pending {
+			if p.alive(t, b) {
+				still = append(still, p)
+			} else if d := time.Since(p.ended); d > 5*time.Second {
+				t.Errorf("%s: refused by the other process after %v", p.name, d)
+			}
+		}
+		pending = still
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, p := range pending {
+		t.Errorf("%s: still accepted by the other process after 5 s", p.name)
+	}
+	// The disabled leader cannot create a village, on either process.
+	for _, e := range []*apptest.Env{a, b} {
+		r := e.Post("/api/v1/units", f.CommuneLeaderA, map[string]any{"level": "village", "parent_code": f.CommuneA, "name": "Thôn Mới"})
+		if r.Status != http.StatusUnauthorized {
+			t.Errorf("the disabled leader creates a village: %d %s", r.Status, r.Body)
+		}
+	}
+}
+
+func mustLogin(e *apptest.Env, username, password string) string {
+	tok, _ := e.Login(username, password)
+	return tok
+}
+
+// TestTokensNameALiveSession: a validly signed token with an invented
+// session, or with another login's session, is refused.
+func TestTokensNameALiveSession(t *testing.T) {
+	e := apptest.New(t)
+	f := e.NewFixture()
+	secret, _, err := e.App.Store.Settings.Get(t.Context(), "jwt_secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sidOf := func(tok string) string {
+		var c jwt.MapClaims
+		if _, _, err := jwt.NewParser().ParseUnverified(tok, &c); err != nil {
+			t.Fatal(err)
+		}
+		return c["sid"].(string)
+	}
+	sign := func(sub, role, sid string) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": "cdt", "aud": []string{"cdt-api"}, "sub": sub,
+			"role": role, "unit": "46", "sid": sid, "iat": apptest.Start.Unix(), "exp": apptest.Start.Add(time.Hour).Unix()}).SignedString([]byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for name, tok := range map[string]string{
+		"invented session":        sign("admin", "province_admin", "invented-session-id"),
+		"empty session":           sign("admin", "province_admin", ""),
+		"another login's session": sign("admin", "province_admin", sidOf(f.MemberTokA)),
+	} {
+		if r := e.Get("/api/v1/me", tok); r.Status != http.StatusUnauthorized || r.ErrorCode() != "unauthorized" {
+			t.Errorf("%s: %d %s", name, r.Status, r.Body)
+		}
+	}
+	// The same claims with the admin's own session pass.
+	if r := e.Get("/api/v1/me", sign("admin", "province_admin", sidOf(f.Admin))); r.Status != http.StatusOK {
+		t.Fatalf("control: %d %s", r.Status, r.Body)
 	}
 }

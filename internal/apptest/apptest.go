@@ -193,3 +193,23 @@ func (e *Env) Must(r Response, status int) map[string]any {
 	}
 	return r.JSON()
 }
+
+// Twin starts a second stack on e's database, with e's clock: another server
+// process sharing the database, with its own caches.
+func (e *Env) Twin() *Env {
+	e.T.Helper()
+	cfg := e.App.Cfg
+	cfg.AdminPassword = "" // the first stack created the admin
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	a, err := app.Open(ctx, cfg)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	e.T.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		a.Close(ctx)
+	})
+	return &Env{T: e.T, App: a, Clock: e.Clock, h: a.Server.Handler()}
+}
