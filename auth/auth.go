@@ -46,6 +46,8 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     []byte
+	liveOnce  sync.Once
+	live      *sessionView // which sessions are alive (sessions.go)
 }
 
 // Tokens is what a login or refresh answers.
@@ -203,6 +205,7 @@ func (s *Service) reused(ctx context.Context, sid string, now time.Time) error {
 	if err := s.Sessions.RevokeSession(ctx, sid, "reuse", now); err != nil {
 		return err
 	}
+	s.ended(domain.Revocation{Session: sid, At: now})
 	return domain.ErrTokenReused
 }
 
@@ -214,11 +217,16 @@ func (s *Service) activeUser(ctx context.Context, username string) (domain.User,
 	return u, err
 }
 
-// Logout ends session sid.
+// Logout ends session sid and its access tokens (at once on this process,
+// within RevocationRefresh on the others).
 func (s *Service) Logout(ctx context.Context, sid string) error {
-	err := s.Sessions.RevokeSession(ctx, sid, "logout", s.Now())
+	now := s.Now()
+	err := s.Sessions.RevokeSession(ctx, sid, "logout", now)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil
+	}
+	if err == nil {
+		s.ended(domain.Revocation{Session: sid, At: now})
 	}
 	return err
 }
@@ -241,7 +249,8 @@ func (s *Service) issue(u domain.User, sid string, counter int, secret string) (
 		ExpiresIn: int(AccessTTL / time.Second), SessionID: sid}, nil
 }
 
-// Verify checks an access token: HS256 only, signature, issuer, audience, expiry.
+// Verify checks an access token: HS256 only, signature, issuer, audience,
+// expiry. Caller then checks that its session is alive.
 func (s *Service) Verify(token string) (Claims, error) {
 	p := jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithIssuer(Issuer),
 		jwt.WithAudience(Audience), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
@@ -256,10 +265,14 @@ func (s *Service) Verify(token string) (Claims, error) {
 	return c, nil
 }
 
-// Caller turns verified claims into the request's caller, resolving a field
-// member's team and commune from the registry (a member who left, or moved,
-// is seen at once).
+// Caller turns verified claims into the request's caller: their session must
+// be alive (a live session of this login, not ended, of a login still active:
+// sessions.go), and a field member's team and commune are resolved from the
+// registry (a member who left, or moved, is seen at once).
 func (s *Service) Caller(ctx context.Context, c Claims) (domain.Caller, error) {
+	if err := s.checkSession(ctx, c); err != nil {
+		return domain.Caller{}, err
+	}
 	u := domain.User{Username: c.Subject, Role: domain.Role(c.Role), UnitCode: c.Unit, MemberID: c.MemberID}
 	return s.callerOf(ctx, u, c.Session)
 }

@@ -29,6 +29,7 @@ const (
 	collUsers            = "users"
 	collSessions         = "sessions"
 	collSessionClaims    = "session_claims"
+	collRevocations      = "revocations"
 )
 
 // DB is an open database with its stores.
@@ -87,7 +88,8 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	d.Units = &Units{coll: db.Collection(collUnits), settings: d.Settings}
 	d.Registry = newRegistries(db, o.RegistryTTL, o.Now)
 	d.Users = &Users{coll: db.Collection(collUsers)}
-	d.Sessions = &Sessions{coll: db.Collection(collSessions), claims: db.Collection(collSessionClaims)}
+	d.Sessions = &Sessions{coll: db.Collection(collSessions), claims: db.Collection(collSessionClaims),
+		revocations: db.Collection(collRevocations)}
 	d.Assistance = &Assistance{coll: db.Collection(collAssistance)}
 	d.Rollups = newRollups(db)
 	d.Processes = &Processes{coll: db.Collection(collProcesses), Assistance: d.Assistance}

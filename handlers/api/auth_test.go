@@ -128,9 +128,13 @@ func TestAccessTokenRules(t *testing.T) {
 		}
 		return s
 	}
+	var own jwt.MapClaims // the session of the good token: a token must name a live one
+	if _, _, err := jwt.NewParser().ParseUnverified(good, &own); err != nil {
+		t.Fatal(err)
+	}
 	claims := func(mut func(jwt.MapClaims)) jwt.MapClaims {
 		c := jwt.MapClaims{"iss": "cdt", "aud": []string{"cdt-api"}, "sub": "admin", "role": "province_admin",
-			"unit": "46", "sid": "x", "iat": apptest.Start.Unix(), "exp": apptest.Start.Add(time.Hour).Unix()}
+			"unit": "46", "sid": own["sid"], "iat": apptest.Start.Unix(), "exp": apptest.Start.Add(time.Hour).Unix()}
 		mut(c)
 		return c
 	}

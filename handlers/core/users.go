@@ -65,7 +65,7 @@ func (d *Deps) SetPassword(ctx context.Context, username, pw, field string) erro
 	if err := d.Users.UpdatePassword(ctx, username, hash, d.Now()); err != nil {
 		return err
 	}
-	return d.Auth.Sessions.RevokeUserSessions(ctx, username, "password", d.Now())
+	return d.Auth.EndUserSessions(ctx, username, "password")
 }
 
 // SetActive enables or disables login u as sc allows (Scope.SetLoginActive);
@@ -80,5 +80,5 @@ func (d *Deps) SetActive(ctx context.Context, sc domain.Scope, u domain.User, ac
 	if active {
 		return nil
 	}
-	return d.Auth.Sessions.RevokeUserSessions(ctx, u.Username, "disabled", d.Now())
+	return d.Auth.EndUserSessions(ctx, u.Username, "disabled")
 }

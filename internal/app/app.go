@@ -409,6 +409,11 @@ func (a *App) Start(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	// Expired sessions, claims and revocations go, keeping the collections
+	// every login and every server's session view read small.
+	if err := sched.Every("housekeeping", time.Hour, a.housekeeping); err != nil {
+		return err
+	}
 	if err := sched.Daily("coverage-nightly", uint(a.Coverage.AtHour), uint(a.Coverage.AtMinute), a.nightly); err != nil {
 		return err
 	}
@@ -461,6 +466,13 @@ func (a *App) close(ctx context.Context) {
 func newProcessID() string {
 	s, _ := auth.RandomSecret()
 	return "p" + strings.NewReplacer("-", "", "_", "").Replace(s)[:10]
+}
+
+// housekeeping deletes what has expired: sessions, their claims and
+// revocations.
+func (a *App) housekeeping(ctx context.Context) error {
+	_, err := a.Store.Sessions.DeleteExpiredSessions(ctx, a.Cfg.Now())
+	return err
 }
 
 // nightly runs the coverage of the day that ended, retrying a failed run after
