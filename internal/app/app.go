@@ -27,28 +27,28 @@ import (
 
 // Config is cdt's configuration (API.md's CDT_* variables).
 type Config struct {
-	Addr          string        // CDT_ADDR
-	MongoURI      string        // CDT_MONGO_URI
-	DataDir       string        // CDT_DATA_DIR
-	EmbeddedAddr  string        // CDT_EMBEDDED_ADDR
-	DB            string        // CDT_DB
-	AdminPassword string        // CDT_ADMIN_PASSWORD
-	JWTSecret     string        // CDT_JWT_SECRET
-	HouseholdKey  string        // CDT_HOUSEHOLD_KEY
-	Demo          bool          // CDT_DEMO
-	SecureCookies bool          // CDT_SECURE_COOKIES
+	Addr          string // CDT_ADDR
+	MongoURI      string // CDT_MONGO_URI
+	DataDir       string // CDT_DATA_DIR
+	EmbeddedAddr  string // CDT_EMBEDDED_ADDR
+	DB            string // CDT_DB
+	AdminPassword string // CDT_ADMIN_PASSWORD
+	JWTSecret     string // CDT_JWT_SECRET
+	HouseholdKey  string // CDT_HOUSEHOLD_KEY
+	Demo          bool   // CDT_DEMO
+	SecureCookies bool   // CDT_SECURE_COOKIES
 	// TrustedProxies are the proxies (addresses or CIDRs) whose
 	// X-Forwarded-For names the client (CDT_TRUSTED_PROXIES); none by
 	// default: the client is the TCP peer.
 	TrustedProxies []string
-	LogFormat     string        // CDT_LOG_FORMAT: json or text
-	LogLevel      string        // CDT_LOG_LEVEL
-	AssistRate    int           // CDT_ASSIST_RATE: assistance requests per second and member
-	LoginRate     int           // CDT_LOGIN_RATE: login attempts per minute and username (×3 per client address)
-	CoverageAt    string        // CDT_COVERAGE_AT: time of the nightly coverage run, HH:MM in Huế (01:00)
-	CoverageCheck time.Duration // CDT_COVERAGE_CHECK: how often a server checks whether the nightly run is due (1m)
-	JobLeaseTTL   time.Duration // CDT_JOB_LEASE_TTL: how long a dead run holder keeps its lease (1m)
-	JobDelay      time.Duration // CDT_DEBUG_JOB_DELAY: hold each run this long (tests of the lease only)
+	LogFormat      string        // CDT_LOG_FORMAT: json or text
+	LogLevel       string        // CDT_LOG_LEVEL
+	AssistRate     int           // CDT_ASSIST_RATE: assistance requests per second and member
+	LoginRate      int           // CDT_LOGIN_RATE: login attempts per minute and username (×3 per client address)
+	CoverageAt     string        // CDT_COVERAGE_AT: time of the nightly coverage run, HH:MM in Huế (01:00)
+	CoverageCheck  time.Duration // CDT_COVERAGE_CHECK: how often a server checks whether the nightly run is due (1m)
+	JobLeaseTTL    time.Duration // CDT_JOB_LEASE_TTL: how long a dead run holder keeps its lease (1m)
+	JobDelay       time.Duration // CDT_DEBUG_JOB_DELAY: hold each run this long (tests of the lease only)
 	// Integrity holds the thresholds of the integrity flags (CDT_INTEGRITY_*).
 	Integrity domain.IntegrityThresholds
 
