@@ -86,6 +86,10 @@ func pick(cond bool, yes, no int) int {
 	return no
 }
 
+// cacheable are the routes whose answers carry nothing personal and may be
+// cached: the static files and the phone app's shell.
+var cacheable = map[string]bool{"GET /static/*file": true, "GET /app/sw.js": true, "GET /app/manifest.webmanifest": true}
+
 // scoped says which rules name a resource or a commune in their requests.
 var scoped = map[string]bool{"in-scope": true, "read-one": true, "manage-commune": true, "manage-one": true}
 
@@ -325,6 +329,11 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 					got = who.callPage(t, r.Method, q)
 				}
 				checked++
+				// Whatever the answer, a browser or proxy keeps no copy of
+				// it: any of them may carry personal data, refusals too.
+				if !cacheable[key] && !strings.Contains(got.cache, "no-store") {
+					t.Errorf("%s as %s: Cache-Control %q, want no-store", key, cl.name, got.cache)
+				}
 				want := expect(r.Rule.Name, cl.role, out)
 				if msg := judge(got, want, rw, api || strings.HasPrefix(r.Path, "/app/api/")); msg != "" {
 					t.Errorf("%s as %s, %s scope (%s): %s", key, cl.name, map[bool]string{false: "in", true: "out of"}[out], q.path, msg)

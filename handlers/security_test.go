@@ -286,3 +286,31 @@ func TestTokensNameALiveSession(t *testing.T) {
 		t.Fatalf("control: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestStaticFilesListNoDirectory is issue 11's listing of /static/.
+func TestStaticFilesListNoDirectory(t *testing.T) {
+	e := apptest.New(t)
+	for _, path := range []string{"/static/", "/static", "/static/.", "/static/%2e/"} {
+		if r := e.Get(path, ""); r.Status == http.StatusOK || strings.Contains(string(r.Body), "app.css") {
+			t.Errorf("%s: %d %.200s", path, r.Status, r.Body)
+		}
+	}
+	if r := e.Get("/static/app.css", ""); r.Status != http.StatusOK {
+		t.Fatalf("a static file: %d", r.Status)
+	}
+}
+
+// TestStrictTransportSecurityWithSecureCookies: HSTS when the cookies are
+// Secure (CDT_SECURE_COOKIES, the default), on pages and the API; not on a
+// plain-HTTP development server.
+func TestStrictTransportSecurityWithSecureCookies(t *testing.T) {
+	secure, plain := apptest.New(t), apptest.New(t, apptest.Insecure)
+	for _, path := range []string{"/login", "/api/v1/services", "/healthz", "/static/app.css"} {
+		if h := secure.Get(path, "").Header.Get("Strict-Transport-Security"); !strings.Contains(h, "max-age=") {
+			t.Errorf("secure cookies, %s: Strict-Transport-Security %q", path, h)
+		}
+		if h := plain.Get(path, "").Header.Get("Strict-Transport-Security"); h != "" {
+			t.Errorf("insecure cookies, %s: Strict-Transport-Security %q", path, h)
+		}
+	}
+}

@@ -72,3 +72,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log.Info("stopped")
 	return nil
 }
+
+// isTerminal reports whether w is a terminal, where a generated admin
+// password may be shown.
+var isTerminal = func(w io.Writer) bool { return false }
