@@ -54,7 +54,7 @@ func New(deps Deps) *Server {
 	}
 	s.engine.HandleMethodNotAllowed = true
 	s.engine.ContextWithFallback = true
-	s.engine.Use(httpx.WithLogger(d.Logger), httpx.Recover, httpx.LogRequests, httpx.SecurityHeaders)
+	s.engine.Use(httpx.WithLogger(d.Logger), httpx.Recover, httpx.LogRequests, httpx.SecurityHeaders(d.SecureCookies))
 	s.engine.NoRoute(httpx.JSON(func(c *gin.Context) error { return domain.ErrNotFound }).Func())
 	s.engine.NoMethod(httpx.JSON(func(c *gin.Context) error { return httpx.ErrMethod }).Func())
 	s.register(to.tables())

@@ -10,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,8 +58,16 @@ type Config struct {
 	Now        func() time.Time
 	BcryptCost int
 	Stdout     io.Writer
-	Logger     *slog.Logger
+	// Terminal says Stdout is a terminal: a generated admin password is
+	// shown there, and otherwise written to AdminPasswordFile.
+	Terminal bool
+	Logger   *slog.Logger
 }
+
+// AdminPasswordFile is the file of the data directory that receives a
+// generated admin password when stdout is no terminal (it is then likely
+// captured into a log, which must never hold it).
+const AdminPasswordFile = "admin-password.txt"
 
 // Defaults are the values of API.md.
 func Defaults() Config {
@@ -343,7 +353,11 @@ func (a *App) communeCodes() []string {
 }
 
 // ensureAdmin creates the login "admin" from CDT_ADMIN_PASSWORD, or with a
-// generated password printed once when the database has no login at all.
+// generated password when the database has no login at all. That password is
+// shown once on the terminal; when stdout is no terminal (a service, a
+// container, output captured into a log) it goes to AdminPasswordFile in the
+// data directory, readable by the server's user only, and the log names the
+// file: never the password.
 func (a *App) ensureAdmin(ctx context.Context) error {
 	_, err := a.Store.Users.FindUser(ctx, "admin")
 	if err == nil || !errors.Is(err, domain.ErrNotFound) {
@@ -357,9 +371,46 @@ func (a *App) ensureAdmin(ctx context.Context) error {
 		}
 		secret, _ := auth.RandomSecret()
 		pw = secret[:16]
-		fmt.Fprintf(a.Cfg.Stdout, "\nFirst start: created the login \"admin\" with the password %s\nIt is shown only this once. Set CDT_ADMIN_PASSWORD to choose it yourself.\n\n", pw)
+		if err := a.CreateUser(ctx, "admin", pw, domain.RoleProvinceAdmin, refdata.ProvinceCode, "", "system"); err != nil {
+			return err
+		}
+		return a.showAdminPassword(pw)
 	}
 	return a.CreateUser(ctx, "admin", pw, domain.RoleProvinceAdmin, refdata.ProvinceCode, "", "system")
+}
+
+func (a *App) showAdminPassword(pw string) error {
+	if a.Cfg.Terminal {
+		fmt.Fprintf(a.Cfg.Stdout, "\nFirst start: created the login \"admin\" with the password %s\nIt is shown only this once. Set CDT_ADMIN_PASSWORD to choose it yourself.\n\n", pw)
+		return nil
+	}
+	dir := a.Cfg.DataDir
+	if dir == "" {
+		dir = "."
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("app: the admin password file: %w", err)
+	}
+	path, err := filepath.Abs(filepath.Join(dir, AdminPasswordFile))
+	if err != nil {
+		return fmt.Errorf("app: the admin password file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err == nil {
+		err = f.Chmod(0o600) // an older file may have had other rights
+		if _, werr := fmt.Fprintln(f, pw); err == nil {
+			err = werr
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("app: the admin password file: %w", err)
+	}
+	a.Log.Warn("first start: created the login admin; its password is in "+path+" (readable by this user only): sign in, change it, delete the file",
+		"file", path)
+	return nil
 }
 
 // CreateUser creates a login without a caller's scope (CLI, first start, demo).
