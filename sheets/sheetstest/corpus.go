@@ -25,8 +25,10 @@ type File struct {
 	Open func() io.Reader
 	Size int64
 	// Want is the rule code of the validation error on "file" that reading it
-	// must answer ("" for a good file); TooLarge: larger than an upload may be.
+	// must answer ("" for a good file, of Rows rows with a value); TooLarge:
+	// larger than an upload may be.
 	Want     string
+	Rows     int
 	TooLarge bool
 }
 
@@ -146,7 +148,7 @@ func inline(w io.Writer, col string, row int, s string) {
 // Good is a small valid sign-in sheet.
 func Good() File {
 	names := []string{"Họ và tên", "Trần Thị Bình", "Nguyễn Văn An"}
-	return File{Case: "a good sheet", Name: "good.xlsx", Data: XLSX(Rows(len(names), func(i int, w io.Writer) {
+	return File{Case: "a good sheet", Name: "good.xlsx", Rows: 3, Data: XLSX(Rows(len(names), func(i int, w io.Writer) {
 		inline(w, "A", i, names[i-1])
 	}))}
 }
@@ -197,6 +199,26 @@ func bombs() []File {
 	}
 	return []File{
 		Good(),
+		{Case: "the largest sign-in sheet: 3,000 rows of 9 columns", Name: "large.xlsx", Rows: 3001,
+			Data: XLSX(Rows(3001, func(i int, w io.Writer) {
+				for j, col := range []string{"A", "B", "C", "D", "E", "F", "G", "H", "I"} {
+					if i == 1 {
+						inline(w, col, i, []string{"Họ và tên", "Số điện thoại", "Tổ", "Chức vụ", "Đơn vị", "Giới tính", "Năm sinh", "Thôn", "Ghi chú"}[j])
+					} else {
+						fmt.Fprintf(w, `<c r="%s%d" t="s"><v>%d</v></c>`, col, i, (i*9+j)%5000)
+					}
+				}
+			}), shared(5000, func(i int, w io.Writer) { fmt.Fprintf(w, "Nguyễn Thị Phương Thảo %d", i) }))},
+		{Case: "a worksheet padded with 15 MB of spaces", Name: "padded.xlsx", Rows: 2,
+			Data: XLSX(Part{Name: "xl/worksheets/sheet1.xml", Write: func(w io.Writer) error {
+				io.WriteString(w, sheetHead+`<row r="1"><c r="A1" t="inlineStr"><is><t>Họ và tên</t></is></c></row>`)
+				pad := bytes.Repeat([]byte(" "), 1<<20)
+				for range 15 {
+					w.Write(pad)
+				}
+				_, err := io.WriteString(w, `<row r="2"><c r="A2" t="inlineStr"><is><t>Trần Thị Bình</t></is></c></row>`+sheetTail)
+				return err
+			}})},
 		{Case: "the issue's sheet of 4 million rows", Name: "4m-rows.xlsx", Want: "sheet_too_large",
 			Data: XLSX(Part{Name: "xl/worksheets/sheet1.xml", Level: flate.BestCompression, Write: func(w io.Writer) error {
 				io.WriteString(w, sheetHead)
