@@ -220,7 +220,12 @@ func (l *lineLimit) Read(p []byte) (int, error) {
 
 // ---- XLSX ----
 
-func (rd *reader) xlsx(r io.Reader) error {
+func (rd *reader) xlsx(r io.Reader) (err error) {
+	defer func() {
+		if p := recover(); p != nil { // a parser's bug is an unreadable file, not a dead server
+			err = domain.Invalid(fieldFile, RuleUnreadable)
+		}
+	}()
 	data, err := rd.readAll(r)
 	if err != nil {
 		return err
