@@ -25,7 +25,12 @@ const (
 // data are errors, and the body is limited to limit bytes.
 func Decode(c *gin.Context, v any, limit int64) error {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
-	dec := json.NewDecoder(c.Request.Body)
+	return DecodeJSON(c.Request.Body, v)
+}
+
+// DecodeJSON is Decode of a body already limited: one JSON value, strictly.
+func DecodeJSON(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return DecodeError(err)
