@@ -121,6 +121,8 @@ func (s audiences) apiTable() Table {
 		{post, "/trainings/:id/attendance/sheet", ManageOne, json(a.UploadSheet)},
 		{get, "/reports/training-progress", ManageCommune, json(a.TrainingProgress)},
 		{get, "/exports/untrained.xlsx", ManageCommune, json(a.ExportUntrained)},
+
+		{get, "/audit", ManageCommune, json(a.ListAudit)},
 	}}
 }
 
@@ -178,6 +180,8 @@ func (s audiences) pagesTable() Table {
 		{post, "/trainings/:id/attend", ManageOne, page(p.AttendPage)},
 		{post, "/trainings/:id/sheet", ManageOne, page(p.SheetPage)},
 		{get, "/exports/untrained.xlsx", ManageCommune, json(a.ExportUntrained)},
+
+		{get, "/audit", ManageCommune, page(p.AuditPage)},
 	}}
 }
 

@@ -202,6 +202,7 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 			out: get("/api/v1/reports/training-progress?unit=" + f.CommuneB), ok: []int{200}},
 		"GET /api/v1/exports/untrained.xlsx": {rule: "manage-commune", in: get("/api/v1/exports/untrained.xlsx?unit=" + f.CommuneA),
 			out: get("/api/v1/exports/untrained.xlsx?unit=" + f.CommuneB), ok: []int{200}},
+		"GET /api/v1/audit": {rule: "manage-commune", in: get("/api/v1/audit?commune=" + f.CommuneA), out: get("/api/v1/audit?commune=" + f.CommuneB), ok: []int{200}},
 
 		"GET /login":          {rule: "public", in: get("/login"), ok: []int{200, 303}},
 		"POST /login":         {rule: "public", in: in(req{path: "/login", form: url.Values{"username": {"admin"}, "password": {apptest.AdminPassword}}}), ok: []int{303}, fresh: true},
@@ -261,6 +262,7 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"POST /trainings/:id/sheet": {rule: "manage-one", in: in(req{path: "/trainings/" + trA + "/sheet", form: empty}),
 			out: in(req{path: "/trainings/" + trB + "/sheet", form: empty}), ok: []int{422}},
 		"GET /exports/untrained.xlsx": {rule: "manage-commune", in: get("/exports/untrained.xlsx?unit=" + f.CommuneA), out: get("/exports/untrained.xlsx?unit=" + f.CommuneB), ok: []int{200}},
+		"GET /audit":                  {rule: "manage-commune", in: get("/audit?commune=" + f.CommuneA), out: get("/audit?commune=" + f.CommuneB), ok: []int{200}},
 
 		"GET /app":         {rule: "field", in: get("/app"), ok: []int{200}},
 		"GET /app/log":     {rule: "field", in: get("/app/log"), ok: []int{200}},

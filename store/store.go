@@ -50,6 +50,7 @@ type DB struct {
 	Coverage   *Coverage
 	Trainings  *Trainings
 	Privacy    *Privacy
+	Audit      *Audit
 }
 
 // Options tune a DB; the zero value is the production default.
@@ -97,6 +98,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	d.Coverage = newCoverage(db)
 	d.Trainings = newTrainings(db, o.Now)
 	d.Privacy = newPrivacy(db, o.Now)
+	d.Audit = newAudit(db)
 	return d, nil
 }
 

@@ -209,28 +209,9 @@ const (
 func recordFilter(c *gin.Context) (domain.RecordFilter, error) {
 	f := domain.RecordFilter{CommuneCode: c.Query("commune"), TeamID: c.Query("team"), MemberID: c.Query("member")}
 	var p domain.Problems
-	for _, k := range []string{"from", "to"} {
-		v := c.Query(k)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			d, ok := domain.ParseDate(v)
-			if !ok {
-				p.Add(k, "datetime")
-				continue
-			}
-			t = d.Time()
-			if k == "to" {
-				t = d.Next().Time() // a date "to" includes that day
-			}
-		}
-		if k == "from" {
-			f.From = t
-		} else {
-			f.To = t
-		}
+	var err error
+	if f.From, f.To, err = httpx.QueryRange(c); err != nil {
+		p.Merge("", err)
 	}
 	limit, err := httpx.QueryInt(c, "limit")
 	if err != nil {

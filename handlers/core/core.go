@@ -29,6 +29,9 @@ type Deps struct {
 	Coverage  domain.CoverageStore
 	Jobs      JobStarter
 	Trainings domain.TrainingStore
+	// Audit records the audit trail (never blocking); AuditTrail reads it.
+	Audit      domain.AuditLog
+	AuditTrail domain.AuditStore
 	// TrainingTarget is the share of teams the province wants trained (0–1).
 	TrainingTarget float64
 	// Ping answers whether the database is reachable (readiness).
@@ -63,6 +66,9 @@ func (d Deps) WithDefaults() Deps {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	if d.Audit == nil {
+		d.Audit = domain.NoAudit{}
 	}
 	if d.LoginRate == 0 {
 		d.LoginRate = 10

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hue-cdt/cdt/audit"
 	"github.com/hue-cdt/cdt/auth"
 	"github.com/hue-cdt/cdt/domain"
 	"github.com/hue-cdt/cdt/handlers"
@@ -235,6 +236,7 @@ type App struct {
 	Server   *handlers.Server
 
 	Process      string // this server's ID among those sharing the database
+	Audit        *audit.Writer
 	Ingest       *ingest.Service
 	Live         *ingest.Live
 	Consolidator *jobs.Consolidator
@@ -290,7 +292,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	a.Server = handlers.New(handlers.Deps{
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Auth: a.Auth,
 		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
-		Trainings: a.Store.Trainings, TrainingTarget: 0.9,
+		Trainings: a.Store.Trainings, TrainingTarget: 0.9, Audit: a.Audit, AuditTrail: a.Store.Audit,
 		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
 	})
 	return a, nil
@@ -326,6 +328,7 @@ func (a *App) prepare(ctx context.Context) error {
 		}
 	}
 	a.Process = newProcessID()
+	a.Audit = &audit.Writer{Store: st.Audit, Process: a.Process, Now: a.Cfg.Now, Log: a.Log}
 	a.Ingest = &ingest.Service{Registry: st.Registry, Store: st.Assistance, Rollups: st.Rollups, Processes: st.Processes,
 		Key: []byte(key), Now: a.Cfg.Now, Logger: a.Log, Process: a.Process}
 	a.Live = &ingest.Live{Rollups: st.Rollups, Ingest: a.Ingest}
@@ -482,7 +485,11 @@ func (a *App) Start(ctx context.Context) error {
 	a.stopBackground, a.background = cancel, make(chan struct{})
 	go func() {
 		defer close(a.background)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); a.Audit.Run(bctx) }() // writes what is buffered when stopped
 		a.Ingest.Run(bctx)
+		wg.Wait()
 	}()
 	sched.Start(bctx)
 	return nil
@@ -503,6 +510,11 @@ func (a *App) close(ctx context.Context) {
 		a.stopBackground() // the ingest loop flushes a last time before it returns
 		<-a.background
 		a.stopBackground = nil
+	}
+	if a.Audit != nil { // without Start (tools), what they recorded
+		if err := a.Audit.Flush(ctx); err != nil {
+			a.Log.Warn("writing the audit trail", "err", err)
+		}
 	}
 	if a.Store != nil {
 		if err := a.Store.Close(ctx); err != nil {

@@ -84,6 +84,7 @@ func New(t testing.TB, configure ...func(*app.Config)) *Env {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		_ = a.Audit.Flush(ctx) // before the drop: Close would write it into a dropped database
 		_ = a.Store.Drop(ctx)
 		a.Close(ctx)
 	})
