@@ -314,3 +314,24 @@ func TestStrictTransportSecurityWithSecureCookies(t *testing.T) {
 		}
 	}
 }
+
+// TestOthersFailuresDoNotLockTheOwnerOut is issue 11's "lockout by anyone":
+// ten bad attempts on a username locked its owner's correct password out
+// too. Attempts are now held back per username and client, with a back-off
+// that grows: the attacker's address waits longer and longer, the owner,
+// elsewhere, signs in.
+func TestOthersFailuresDoNotLockTheOwnerOut(t *testing.T) {
+	e := apptest.New(t, func(c *app.Config) { c.TrustedProxies = []string{"192.0.2.0/24"} })
+	e.NewFixture()
+	const attacker, owner = "203.0.113.9", "198.51.100.7"
+	var last apptest.Response
+	for range 10 {
+		last = loginFrom(e, "leader.a", "guess-guess", attacker)
+	}
+	if last.Status != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
+		t.Fatalf("the attacker's tenth attempt: %d %s", last.Status, last.Body)
+	}
+	if r := loginFrom(e, "leader.a", apptest.Password, owner); r.Status != http.StatusOK {
+		t.Fatalf("the owner, from another address, is locked out: %d %s", r.Status, r.Body)
+	}
+}
