@@ -84,7 +84,10 @@ func (s *Service) HashPassword(pw string) ([]byte, error) {
 	return h, nil
 }
 
-// Login checks a username and password and opens a session of kind.
+// Login checks a username and password and opens a session of kind. A
+// refusal is ErrUnauthorized, whatever the reason, and takes as long for an
+// unknown username; it returns the login when there is one (for the audit
+// trail; the caller tells the client nothing more).
 func (s *Service) Login(ctx context.Context, username, password, kind string) (Tokens, domain.User, error) {
 	u, err := s.Users.FindUser(ctx, domain.NormalizeUsername(username))
 	if errors.Is(err, domain.ErrNotFound) {
@@ -95,7 +98,7 @@ func (s *Service) Login(ctx context.Context, username, password, kind string) (T
 		return Tokens{}, domain.User{}, err
 	}
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) != nil || !u.Active {
-		return Tokens{}, domain.User{}, domain.ErrUnauthorized
+		return Tokens{}, u, domain.ErrUnauthorized
 	}
 	s.rehash(ctx, u, password)
 	if _, err := s.callerOf(ctx, u, ""); err != nil {

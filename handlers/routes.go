@@ -100,6 +100,7 @@ func (s audiences) apiTable() Table {
 		{get, "/users", ManageCommune, json(a.ListUsers)},
 		{post, "/users", ManageCommune, json(a.CreateUser)},
 		{patch, "/users/:username", ManageOne, json(a.UpdateUser)},
+		{post, "/users/:username/unlock", ManageOne, json(a.UnlockUser)},
 
 		{get, "/services", SignedIn, json(a.ListServices)},
 		{post, "/assistance", Field, json(a.CreateAssistance)},
@@ -164,6 +165,7 @@ func (s audiences) pagesTable() Table {
 		{get, "/users/new", Province, page(p.UserForm)},
 		{post, "/users/new", Province, page(p.UserForm)},
 		{post, "/users/:username/active", ManageOne, page(p.UserActive)},
+		{post, "/users/:username/unlock", ManageOne, page(p.UserUnlock)},
 
 		{get, "/communes/:code/dashboard", ManageCommune, page(p.DashboardPage)},
 		{get, "/province", Province, page(p.ProvincePage)},

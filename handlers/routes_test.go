@@ -166,6 +166,8 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 			ok:  []int{201}},
 		"PATCH /api/v1/users/:username": {rule: "manage-one", in: in(req{path: "/api/v1/users/member.a", json: map[string]any{"active": true}}),
 			out: in(req{path: "/api/v1/users/member.b", json: map[string]any{"active": true}}), ok: []int{200}},
+		"POST /api/v1/users/:username/unlock": {rule: "manage-one", in: get("/api/v1/users/member.a/unlock"),
+			out: get("/api/v1/users/member.b/unlock"), ok: []int{200}},
 		"GET /api/v1/services":    {rule: "signed-in", in: get("/api/v1/services"), ok: []int{200}},
 		"POST /api/v1/assistance": {rule: "field", in: func() req { return req{path: "/api/v1/assistance", json: record()} }, ok: []int{201}},
 		"POST /api/v1/assistance/batch": {rule: "field", in: func() req {
@@ -246,6 +248,8 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"POST /users/new": {rule: "province", in: in(req{path: "/users/new", form: empty}), ok: []int{422}},
 		"POST /users/:username/active": {rule: "manage-one", in: in(req{path: "/users/member.a/active", form: url.Values{"active": {"true"}}}),
 			out: in(req{path: "/users/member.b/active", form: url.Values{"active": {"true"}}}), ok: []int{303}},
+		"POST /users/:username/unlock": {rule: "manage-one", in: in(req{path: "/users/member.a/unlock", form: empty}),
+			out: in(req{path: "/users/member.b/unlock", form: empty}), ok: []int{303}},
 		"GET /communes/:code/dashboard": {rule: "manage-commune", in: get("/communes/" + f.CommuneA + "/dashboard"), out: get("/communes/" + f.CommuneB + "/dashboard"), ok: []int{200}},
 		"GET /province":                 {rule: "province", in: get("/province"), ok: []int{200}},
 		"GET /jobs":                     {rule: "province", in: get("/jobs"), ok: []int{200}},

@@ -334,4 +334,43 @@ func TestOthersFailuresDoNotLockTheOwnerOut(t *testing.T) {
 	if r := loginFrom(e, "leader.a", apptest.Password, owner); r.Status != http.StatusOK {
 		t.Fatalf("the owner, from another address, is locked out: %d %s", r.Status, r.Body)
 	}
+	// The attacker waits longer after each failure (1 s, 2 s, 4 s… here,
+	// the clock standing still, the wait left).
+	e.Clock.Add(time.Hour)
+	var waits []string
+	for range 3 {
+		loginFrom(e, "leader.a", "guess-again", attacker)
+		r := loginFrom(e, "leader.a", "guess-again", attacker)
+		waits = append(waits, r.Header.Get("Retry-After"))
+		e.Clock.Add(time.Hour)
+	}
+	if strings.Join(waits, ",") != "2,4,8" {
+		t.Errorf("the attacker's waits %v, want 2,4,8 seconds", waits)
+	}
+	// The owner is told, on their account page; the audit trail says when
+	// the back-off began.
+	b := e.Browser()
+	b.Login("leader.a", apptest.Password)
+	if p := b.Get("/account"); !strings.Contains(p.Body, "đăng nhập sai") {
+		t.Errorf("no notice on the owner's account page:\n%s", p.Body)
+	}
+	admin := mustLogin(e, "admin", apptest.AdminPassword)
+	trail := e.Must(e.Get("/api/v1/audit?action=login_throttled", admin), 200)["items"].([]any)
+	if len(trail) == 0 || trail[0].(map[string]any)["target"] != "leader.a" || trail[0].(map[string]any)["commune_code"] != "19753" {
+		t.Errorf("login_throttled in the audit trail: %v", trail)
+	}
+	// The admin, who manages the login, releases it: the next attempt is
+	// judged on its password again.
+	loginFrom(e, "leader.a", "guess-again", attacker)
+	if r := loginFrom(e, "leader.a", "guess-again", attacker); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("not held back before the release: %d", r.Status)
+	}
+	e.Must(e.Post("/api/v1/users/leader.a/unlock", admin, nil), 200)
+	if r := loginFrom(e, "leader.a", "guess-again", attacker); r.Status != http.StatusUnauthorized {
+		t.Fatalf("after the release: %d %s", r.Status, r.Body)
+	}
+	if trail := e.Must(e.Get("/api/v1/audit?action=login_unlocked", admin), 200)["items"].([]any); len(trail) != 1 ||
+		trail[0].(map[string]any)["actor"] != "admin" {
+		t.Errorf("login_unlocked in the audit trail: %v", trail)
+	}
 }

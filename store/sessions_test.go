@@ -59,3 +59,40 @@ func TestRevocationsAreRecordedAndForgotten(t *testing.T) {
 		t.Fatalf("after every keep: %+v", revs)
 	}
 }
+
+func TestLoginThrottlesRoundTripAndAreForgotten(t *testing.T) {
+	ctx := t.Context()
+	db := testdb.Open(t)
+	th, err := db.Throttles.LoginThrottle(ctx, "lan")
+	if err != nil || th.Username != "lan" || th.Total != 0 {
+		t.Fatalf("none yet: %+v %v", th, err)
+	}
+	for range 5 {
+		th.Failed("203.0.113.9", now)
+	}
+	th.Failed("198.51.100.7", now.Add(time.Minute))
+	if err := db.Throttles.SaveLoginThrottle(ctx, th, now); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Throttles.LoginThrottle(ctx, "lan")
+	if err != nil || got.Failures != 6 || got.Total != 6 || !got.Last.Equal(now.Add(time.Minute)) || got.Clients["203.0.113.9"].Failures != 5 ||
+		got.Wait("203.0.113.9", now) != th.Wait("203.0.113.9", now) {
+		t.Fatalf("read back %+v %v, want %+v", got, err, th)
+	}
+	many, err := db.Throttles.LoginThrottles(ctx, []string{"lan", "binh"})
+	if err != nil || len(many) != 1 || many["lan"].Total != 6 {
+		t.Fatalf("%+v %v", many, err)
+	}
+	if err := db.Throttles.DeleteLoginThrottles(ctx, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Throttles.LoginThrottle(ctx, "lan"); got.Total != 6 {
+		t.Fatalf("deleted while its last failure is recent: %+v", got)
+	}
+	if err := db.Throttles.DeleteLoginThrottles(ctx, now.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Throttles.LoginThrottle(ctx, "lan"); got.Total != 0 {
+		t.Fatalf("not forgotten: %+v", got)
+	}
+}

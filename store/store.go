@@ -30,6 +30,7 @@ const (
 	collSessions         = "sessions"
 	collSessionClaims    = "session_claims"
 	collRevocations      = "revocations"
+	collLoginThrottles   = "login_throttles"
 )
 
 // DB is an open database with its stores.
@@ -51,6 +52,7 @@ type DB struct {
 	Trainings  *Trainings
 	Privacy    *Privacy
 	Audit      *Audit
+	Throttles  *LoginThrottles
 }
 
 // Options tune a DB; the zero value is the production default.
@@ -99,6 +101,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	d.Trainings = newTrainings(db, o.Now)
 	d.Privacy = newPrivacy(db, o.Now)
 	d.Audit = newAudit(db)
+	d.Throttles = &LoginThrottles{coll: db.Collection(collLoginThrottles)}
 	return d, nil
 }
 

@@ -9,6 +9,7 @@ package core
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/hue-cdt/cdt/auth"
@@ -19,9 +20,11 @@ import (
 // Deps are the collaborators of the HTTP layer, and the operations built on
 // them that every audience shares.
 type Deps struct {
-	Units     *domain.UnitCatalog
-	Registry  domain.RegistryStore
-	Users     domain.UserStore
+	Units    *domain.UnitCatalog
+	Registry domain.RegistryStore
+	Users    domain.UserStore
+	// Throttles keeps the failed sign-ins (domain.LoginThrottle).
+	Throttles domain.LoginThrottleStore
 	Auth      *auth.Service
 	Ingest    *ingest.Service
 	Live      *ingest.Live
@@ -47,6 +50,7 @@ type Deps struct {
 	// LoginRate is how many login attempts one username may make per minute
 	// (three times that per client address).
 	LoginRate int
+	logins    *loginLocks // set by WithDefaults
 	// AssistRate is how many assistance requests one member may send per
 	// second (CDT_ASSIST_RATE, default 50; API.md asks for at least 20).
 	AssistRate int
@@ -70,6 +74,9 @@ func (d Deps) WithDefaults() Deps {
 	if d.Audit == nil {
 		d.Audit = domain.NoAudit{}
 	}
+	if d.logins == nil {
+		d.logins = &loginLocks{}
+	}
 	if d.LoginRate == 0 {
 		d.LoginRate = 10
 	}
@@ -78,6 +85,8 @@ func (d Deps) WithDefaults() Deps {
 	}
 	return d
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // Today is the current calendar day in Asia/Ho_Chi_Minh.
 func (d *Deps) Today() domain.Date { return domain.DateOf(d.Now()) }

@@ -290,7 +290,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		return a, err
 	}
 	a.Server = handlers.New(handlers.Deps{
-		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Auth: a.Auth,
+		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Throttles: a.Store.Throttles, Auth: a.Auth,
 		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
 		Trainings: a.Store.Trainings, TrainingTarget: 0.9, Audit: a.Audit, AuditTrail: a.Store.Audit,
 		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
@@ -532,10 +532,13 @@ func newProcessID() string {
 }
 
 // housekeeping deletes what has expired: sessions, their claims and
-// revocations.
+// revocations, and failed sign-ins a week old.
 func (a *App) housekeeping(ctx context.Context) error {
-	_, err := a.Store.Sessions.DeleteExpiredSessions(ctx, a.Cfg.Now())
-	return err
+	now := a.Cfg.Now()
+	if _, err := a.Store.Sessions.DeleteExpiredSessions(ctx, now); err != nil {
+		return err
+	}
+	return a.Store.Throttles.DeleteLoginThrottles(ctx, now.Add(-domain.LoginNoticeKeep))
 }
 
 // nightly runs the coverage of the day that ended, retrying a failed run after
