@@ -16,7 +16,9 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 // failing is a store that refuses every write, as a database away.
 type failing struct{ domain.AuditStore }
 
-func (failing) AppendAudit(context.Context, []domain.AuditEvent) error { return errors.New("database away") }
+func (failing) AppendAudit(context.Context, []domain.AuditEvent) error {
+	return errors.New("database away")
+}
 
 func TestWriterBuffersFillsInAndWritesOnStop(t *testing.T) {
 	db := testdb.Open(t)
