@@ -63,7 +63,7 @@ func (w *Writer) Record(ctx context.Context, e domain.AuditEvent) {
 		return
 	}
 	w.seq++
-	e.ID = fmt.Sprintf("%019d-%s-%d", e.At.UnixNano(), w.Process, w.seq)
+	e.ID = fmt.Sprintf("%019d-%s-%012d", e.At.UnixNano(), w.Process, w.seq)
 	w.pending = append(w.pending, e)
 }
 

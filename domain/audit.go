@@ -2,7 +2,11 @@ package domain
 
 import (
 	"context"
+	"fmt"
+	"reflect"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Audit actions (API.md v2, GET /audit). The list may grow; a new action is
@@ -100,3 +104,101 @@ type NoAudit struct{}
 
 // Record does nothing.
 func (NoAudit) Record(context.Context, AuditEvent) {}
+
+// RegistryChanges are the audit events of a change of one commune's registry
+// from before to after: one registry_change per village, team or member
+// created or changed, with the fields changed (their history and
+// timestamps aside). Details say what kind of thing and whether it was
+// created or changed.
+func RegistryChanges(before, after *CommuneRegistry) []AuditEvent {
+	if after == nil {
+		return nil
+	}
+	if before == nil {
+		before = &CommuneRegistry{Code: after.Code}
+	}
+	var out []AuditEvent
+	add := func(kind, id string, old, cur any, existed bool) {
+		ch := fieldChanges(old, cur, existed)
+		if len(ch) == 0 {
+			return
+		}
+		op := "changed"
+		if !existed {
+			op = "created"
+		}
+		out = append(out, AuditEvent{Action: AuditRegistryChange, Target: id, CommuneCode: after.Code,
+			Details: map[string]string{"kind": kind, "op": op}, Changes: ch})
+	}
+	villages := map[string]Village{}
+	for _, v := range before.Villages {
+		villages[v.Code] = v
+	}
+	for _, v := range after.Villages {
+		old, ok := villages[v.Code]
+		add("village", v.Code, old, v, ok)
+	}
+	teams := map[string]Team{}
+	for _, t := range before.Teams {
+		teams[t.ID] = t
+	}
+	for _, t := range after.Teams {
+		old, ok := teams[t.ID]
+		add("team", t.ID, old, t, ok)
+	}
+	members := map[string]Member{}
+	for _, m := range before.Members {
+		members[m.ID] = m
+	}
+	for _, m := range after.Members {
+		old, ok := members[m.ID]
+		add("member", m.ID, old, m, ok)
+	}
+	return out
+}
+
+// auditSkip are the fields a registry change does not list: bookkeeping, or
+// said by the target already.
+var auditSkip = map[string]bool{"History": true, "CreatedAt": true, "UpdatedAt": true, "CommuneCode": true, "ID": true, "Code": true}
+
+// fieldChanges lists the fields of two values of one struct type that
+// differ; every non-empty field when the thing did not exist before.
+func fieldChanges(old, cur any, existed bool) []AuditChange {
+	ov, cv := reflect.ValueOf(old), reflect.ValueOf(cur)
+	var out []AuditChange
+	for i := range cv.NumField() {
+		name := cv.Type().Field(i).Name
+		if auditSkip[name] {
+			continue
+		}
+		b, a := fmt.Sprint(ov.Field(i).Interface()), fmt.Sprint(cv.Field(i).Interface())
+		if !existed {
+			b = ""
+			if cv.Field(i).IsZero() {
+				continue
+			}
+		}
+		if a != b {
+			out = append(out, AuditChange{Field: snake(name), Before: b, After: a})
+		}
+	}
+	return out
+}
+
+// snake turns a Go field name into the API's: BirthYear → birth_year.
+func snake(s string) string {
+	var b strings.Builder
+	prev := rune(0)
+	for _, r := range s {
+		if unicode.IsUpper(r) {
+			if unicode.IsLower(prev) {
+				b.WriteByte('_')
+			}
+			prev, r = r, unicode.ToLower(r)
+		} else {
+			prev = r
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -74,8 +74,12 @@ func (d Deps) WithDefaults() Deps {
 	if d.Audit == nil {
 		d.Audit = domain.NoAudit{}
 	}
+	// Every registry write of the HTTP layer goes to the audit trail.
 	if d.logins == nil {
 		d.logins = &loginLocks{}
+	}
+	if _, ok := d.Registry.(auditedRegistry); !ok && d.Registry != nil {
+		d.Registry = auditedRegistry{RegistryStore: d.Registry, audit: d.Audit}
 	}
 	if d.LoginRate == 0 {
 		d.LoginRate = 10

@@ -21,6 +21,7 @@ import (
 	"github.com/hue-cdt/cdt/auth"
 	"github.com/hue-cdt/cdt/domain"
 	"github.com/hue-cdt/cdt/handlers"
+	"github.com/hue-cdt/cdt/handlers/core"
 	"github.com/hue-cdt/cdt/ingest"
 	"github.com/hue-cdt/cdt/internal/embedded"
 	"github.com/hue-cdt/cdt/jobs"
@@ -430,8 +431,15 @@ func (a *App) CreateUser(ctx context.Context, username, password string, role do
 		return err
 	}
 	now := a.Cfg.Now()
-	return a.Store.Users.CreateUser(ctx, &domain.User{Username: domain.NormalizeUsername(username), PasswordHash: hash,
-		Role: role, UnitCode: unit, MemberID: member, Active: true, CreatedAt: now, UpdatedAt: now, CreatedBy: by})
+	u := domain.User{Username: domain.NormalizeUsername(username), PasswordHash: hash,
+		Role: role, UnitCode: unit, MemberID: member, Active: true, CreatedAt: now, UpdatedAt: now, CreatedBy: by}
+	if err := a.Store.Users.CreateUser(ctx, &u); err != nil {
+		return err
+	}
+	e := core.LoginChange(u, "created")
+	e.Actor = by
+	a.Audit.Record(ctx, e)
+	return nil
 }
 
 // Consolidate applies pending deltas under the consolidation lease.
