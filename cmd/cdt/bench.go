@@ -17,7 +17,7 @@ import (
 // benchCmd runs the benchmarks against the real binary (this executable).
 func benchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: cdt bench registry|ingest|scale|ferretdb [--requests N] [--concurrency 1,8,32] [--sizes …] [--mongo-uri URI]")
+		return errors.New("usage: cdt bench registry|ingest|scale|login|ferretdb [--requests N] [--concurrency 1,8,32] [--sizes …] [--mongo-uri URI]")
 	}
 	fs := newFlagSet("bench "+args[0], stderr)
 	requests := fs.Int("requests", 500, "requests per measurement")
@@ -83,6 +83,9 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	case "ingest":
 		_, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: *requests, Concurrency: cs, MongoURI: *uri, Out: stdout})
+		return err
+	case "login":
+		_, err := bench.Login(ctx, bench.LoginOptions{Bin: bin, Requests: *requests, MongoURI: *uri, Out: stdout})
 		return err
 	}
 	return fmt.Errorf("unknown benchmark %q", args[0])

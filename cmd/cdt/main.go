@@ -58,7 +58,7 @@ commands:
   user add              create a login (password read from stdin)
   jobs run coverage     run the coverage job once, now (--full: rebuild from every record)
   seed                  write a generated data set: --scale hue|national [--records N] [--days D] [--seed N]
-  bench registry|ingest|scale   the benchmarks of BENCHMARKS.md
+  bench registry|ingest|scale|login|audit   the benchmarks of BENCHMARKS.md
 
 Run "cdt <command> -h" for the flags of a command.
 `
