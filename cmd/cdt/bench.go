@@ -30,6 +30,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	pgURL := fs.String("postgresql-url", "postgres://ferretdb:ferretdb@127.0.0.1:5432/ferretdb", "ferretdb: the PostgreSQL database")
 	addr := fs.String("addr", "127.0.0.1:27018", "ferretdb: where to listen")
 	national := fs.Bool("national", false, "registry: seed the national registry instead of the demo data")
+	audit := fs.Bool("audit", true, "ingest: with the audit trail (false: without, to compare)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -82,7 +83,8 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		db.Stop()
 		return nil
 	case "ingest":
-		_, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: *requests, Concurrency: cs, MongoURI: *uri, Out: stdout})
+		_, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: *requests, Concurrency: cs, MongoURI: *uri, Out: stdout,
+			NoAudit: !*audit})
 		return err
 	case "audit":
 		sizes, err := ints(*sizesF)

@@ -53,6 +53,7 @@ type Config struct {
 	CoverageCheck  time.Duration // CDT_COVERAGE_CHECK: how often a server checks whether the nightly run is due (1m)
 	JobLeaseTTL    time.Duration // CDT_JOB_LEASE_TTL: how long a dead run holder keeps its lease (1m)
 	JobDelay       time.Duration // CDT_DEBUG_JOB_DELAY: hold each run this long (tests of the lease only)
+	NoAudit        bool          // CDT_DEBUG_NO_AUDIT: record no audit trail (cdt bench ingest --audit=false only)
 	// Integrity holds the thresholds of the integrity flags (CDT_INTEGRITY_*).
 	Integrity domain.IntegrityThresholds
 
@@ -136,6 +137,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.SecureCookies, err = boolEnv(getenv, "CDT_SECURE_COOKIES", true); err != nil {
+		return c, err
+	}
+	if c.NoAudit, err = boolEnv(getenv, "CDT_DEBUG_NO_AUDIT", false); err != nil {
 		return c, err
 	}
 	return c, c.Validate()
@@ -290,10 +294,14 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	if err := a.prepare(ctx); err != nil {
 		return a, err
 	}
+	var trail domain.AuditLog = a.Audit
+	if cfg.NoAudit {
+		trail = domain.NoAudit{}
+	}
 	a.Server = handlers.New(handlers.Deps{
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Throttles: a.Store.Throttles, Auth: a.Auth,
 		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
-		Trainings: a.Store.Trainings, TrainingTarget: 0.9, Audit: a.Audit, AuditTrail: a.Store.Audit,
+		Trainings: a.Store.Trainings, TrainingTarget: 0.9, Audit: trail, AuditTrail: a.Store.Audit,
 		Ping: a.Store.Ping, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
 	})
 	return a, nil

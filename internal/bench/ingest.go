@@ -25,6 +25,9 @@ type IngestOptions struct {
 	Concurrency []int // clients; each is a distinct member
 	MongoURI    string
 	Out         io.Writer
+	// NoAudit runs the server without its audit trail (CDT_DEBUG_NO_AUDIT),
+	// to compare.
+	NoAudit bool
 }
 
 // IngestResult is one line of the ingest table.
@@ -47,6 +50,9 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 		"CDT_LOG_LEVEL=info", "CDT_DB=bench_ingest", "CDT_ASSIST_RATE=1000000", "CDT_LOGIN_RATE=1000"}
 	if o.MongoURI != "" {
 		env = append(env, "CDT_MONGO_URI="+o.MongoURI)
+	}
+	if o.NoAudit {
+		env = append(env, "CDT_DEBUG_NO_AUDIT=true")
 	}
 	if err := dropDatabase(ctx, o.MongoURI, "bench_ingest"); err != nil {
 		return nil, err
@@ -133,7 +139,11 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 		})
 		results = append(results, IngestResult{Clients: conc, API: api, Raw: rawStats})
 	}
-	writeIngest(o.Out, results, backend(o.MongoURI))
+	label := backend(o.MongoURI) + ", audit trail on"
+	if o.NoAudit {
+		label = backend(o.MongoURI) + ", audit trail off"
+	}
+	writeIngest(o.Out, results, label)
 	return results, nil
 }
 
