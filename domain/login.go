@@ -159,6 +159,8 @@ type LoginThrottleStore interface {
 	SaveLoginThrottle(ctx context.Context, t LoginThrottle, now time.Time) error
 	// LoginThrottles returns those of usernames that have failures.
 	LoginThrottles(ctx context.Context, usernames []string) (map[string]LoginThrottle, error)
-	// DeleteLoginThrottles forgets the usernames without failure since before.
-	DeleteLoginThrottles(ctx context.Context, before time.Time) error
+	// DeleteLoginThrottles forgets the usernames without failure since
+	// before, and those without a notice (no login has them) since
+	// unowned.
+	DeleteLoginThrottles(ctx context.Context, before, unowned time.Time) error
 }

@@ -39,6 +39,10 @@ const (
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,39}$`)
 
+// ValidUsername reports whether name (normalised) is a username a login may
+// have.
+func ValidUsername(name string) bool { return usernameRE.MatchString(name) }
+
 // NormalizeUsername lower-cases and trims a username.
 func NormalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 

@@ -98,8 +98,12 @@ func (s *LoginThrottles) LoginThrottles(ctx context.Context, usernames []string)
 	return out, err
 }
 
-// DeleteLoginThrottles forgets the usernames without failure since before.
-func (s *LoginThrottles) DeleteLoginThrottles(ctx context.Context, before time.Time) error {
-	_, err := s.coll.DeleteMany(ctx, bson.D{{Key: "last", Value: bson.D{{Key: "$lt", Value: before.UTC()}}}})
+// DeleteLoginThrottles forgets the usernames without failure since before,
+// and those without a notice since unowned.
+func (s *LoginThrottles) DeleteLoginThrottles(ctx context.Context, before, unowned time.Time) error {
+	_, err := s.coll.DeleteMany(ctx, bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "last", Value: bson.D{{Key: "$lt", Value: before.UTC()}}}},
+		bson.D{{Key: "total", Value: 0}, {Key: "last", Value: bson.D{{Key: "$lt", Value: unowned.UTC()}}}},
+	}}})
 	return wrap("delete login throttles", err)
 }

@@ -83,13 +83,22 @@ func TestLoginThrottlesRoundTripAndAreForgotten(t *testing.T) {
 	if err != nil || len(many) != 1 || many["lan"].Total != 6 {
 		t.Fatalf("%+v %v", many, err)
 	}
-	if err := db.Throttles.DeleteLoginThrottles(ctx, now.Add(time.Minute)); err != nil {
+	unowned, _ := db.Throttles.LoginThrottle(ctx, "nobody")
+	unowned.Failed("203.0.113.9", now)
+	unowned.Total = 0 // no login has the name: no notice
+	if err := db.Throttles.SaveLoginThrottle(ctx, unowned, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Throttles.DeleteLoginThrottles(ctx, now.Add(time.Minute), now.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := db.Throttles.LoginThrottle(ctx, "lan"); got.Total != 6 {
 		t.Fatalf("deleted while its last failure is recent: %+v", got)
 	}
-	if err := db.Throttles.DeleteLoginThrottles(ctx, now.Add(2*time.Minute)); err != nil {
+	if got, _ := db.Throttles.LoginThrottle(ctx, "nobody"); got.Failures != 0 {
+		t.Fatalf("a name without a login kept past its day: %+v", got)
+	}
+	if err := db.Throttles.DeleteLoginThrottles(ctx, now.Add(2*time.Minute), now); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := db.Throttles.LoginThrottle(ctx, "lan"); got.Total != 0 {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"hash/fnv"
 	"sync"
+	"time"
+	"unicode/utf8"
 
 	"github.com/hue-cdt/cdt/auth"
 	"github.com/hue-cdt/cdt/domain"
@@ -44,10 +46,19 @@ func (d *Deps) Login(ctx context.Context, client, username, password, kind strin
 	event := domain.AuditEvent{Actor: u.Username, Role: u.Role, Target: name, CommuneCode: loginCommune(u),
 		Details: map[string]string{"client": client, "kind": kind}}
 	switch {
+	case errors.Is(err, domain.ErrUnauthorized) && !domain.ValidUsername(name):
+		// No login can have this name: nothing to hold back or tell.
+		event.Action, event.Target = domain.AuditLoginFailed, truncate(name, 64)
+		d.Audit.Record(ctx, event)
+		return auth.Tokens{}, domain.User{}, domain.ErrUnauthorized
 	case errors.Is(err, domain.ErrUnauthorized):
 		event.Action, event.Actor, event.Role = domain.AuditLoginFailed, "", ""
 		d.Audit.Record(ctx, event)
-		if th.Failed(client, now) {
+		began := th.Failed(client, now)
+		if u.Username == "" { // no owner to tell: forgotten after a day instead of a week
+			th.Total, th.First = 0, time.Time{}
+		}
+		if began {
 			d.Audit.Record(ctx, domain.AuditEvent{Action: domain.AuditLoginThrottled, Target: name, CommuneCode: event.CommuneCode,
 				Details: map[string]string{"client": client, "failures": itoa(th.Clients[client].Failures),
 					"failures_all_clients": itoa(th.Failures)}})
@@ -68,6 +79,15 @@ func (d *Deps) Login(ctx context.Context, client, username, password, kind strin
 		}
 	}
 	return t, u, nil
+}
+
+// truncate cuts s to n bytes at most, on a character boundary.
+func truncate(s string, n int) string {
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 // loginCommune is the commune a login belongs to ("" for the province and

@@ -554,7 +554,7 @@ func (a *App) housekeeping(ctx context.Context) error {
 	if _, err := a.Store.Sessions.DeleteExpiredSessions(ctx, now); err != nil {
 		return err
 	}
-	return a.Store.Throttles.DeleteLoginThrottles(ctx, now.Add(-domain.LoginNoticeKeep))
+	return a.Store.Throttles.DeleteLoginThrottles(ctx, now.Add(-domain.LoginNoticeKeep), now.Add(-domain.LoginForget))
 }
 
 // nightly runs the coverage of the day that ended, retrying a failed run after
