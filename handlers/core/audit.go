@@ -30,8 +30,8 @@ func (d *Deps) FindAudit(ctx context.Context, sc domain.Scope, f domain.AuditFil
 	if err := p.Err(); err != nil {
 		return nil, "", err
 	}
-	if f, ok := d.Audit.(interface{ Flush(context.Context) error }); ok {
-		if err := f.Flush(ctx); err != nil {
+	if w, ok := d.Audit.(interface{ Flush(context.Context) error }); ok {
+		if err := w.Flush(ctx); err != nil {
 			d.Logger.WarnContext(ctx, "audit: writing the buffer before a read", "err", err)
 		}
 	}
