@@ -334,3 +334,16 @@ func CallerFrom(ctx context.Context) (Caller, bool) {
 	c, ok := ctx.Value(callerKey{}).(Caller)
 	return c, ok
 }
+
+// Audit allows reading the audit trail: province admins all of it (commune
+// "" or any), commune leaders their commune's ("" becomes it; another is
+// ErrForbidden); everyone else ErrForbidden. It returns the commune to read.
+func (s Scope) Audit(commune string) (string, error) {
+	switch {
+	case s.Admin():
+		return commune, nil
+	case s.communeLeader() && (commune == "" || s.own(commune)):
+		return s.Caller.CommuneCode, nil
+	}
+	return "", ErrForbidden
+}

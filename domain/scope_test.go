@@ -229,3 +229,26 @@ func TestScopeRecords(t *testing.T) {
 		t.Errorf("a failed lookup is not an access decision: %v", err)
 	}
 }
+
+func TestScopeAudit(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		sc       Scope
+		in, want string
+		err      error
+	}{
+		{"admin, the whole trail", admin, "", "", nil},
+		{"admin, one commune", admin, "20179", "20179", nil},
+		{"leader, empty is own", leader, "", "19753", nil},
+		{"leader, own", leader, "19753", "19753", nil},
+		{"leader, another", leader, "20179", "", ErrForbidden},
+		{"team leader", tl, "", "", ErrForbidden},
+		{"member, own commune", member, "19753", "", ErrForbidden},
+		{"nobody", nobody, "", "", ErrForbidden},
+	} {
+		got, err := tc.sc.Audit(tc.in)
+		if got != tc.want || !same(err, tc.err) {
+			t.Errorf("Audit %s: %q %v, want %q %v", tc.name, got, err, tc.want, tc.err)
+		}
+	}
+}

@@ -58,6 +58,7 @@ type answer struct {
 	code     string // error.code of a JSON error
 	location string
 	cookies  string
+	cache    string // Cache-Control
 }
 
 var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
@@ -88,7 +89,7 @@ func (cl caller) callAPI(e *apptest.Env, method string, q req) answer {
 	}
 	resp := e.Do(r)
 	return answer{status: resp.Status, code: resp.ErrorCode(), location: resp.Header.Get("Location"),
-		cookies: strings.Join(resp.Header.Values("Set-Cookie"), "\n")}
+		cookies: strings.Join(resp.Header.Values("Set-Cookie"), "\n"), cache: resp.Header.Get("Cache-Control")}
 }
 
 func (cl caller) callPage(t *testing.T, method string, q req) answer {
@@ -116,7 +117,8 @@ func (cl caller) callPage(t *testing.T, method string, q req) answer {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	a := answer{status: resp.StatusCode, location: resp.Header.Get("Location"), cookies: strings.Join(resp.Header.Values("Set-Cookie"), "\n")}
+	a := answer{status: resp.StatusCode, location: resp.Header.Get("Location"), cookies: strings.Join(resp.Header.Values("Set-Cookie"), "\n"),
+		cache: resp.Header.Get("Cache-Control")}
 	var eb struct {
 		Error struct{ Code string } `json:"error"`
 	}

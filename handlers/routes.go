@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/hue-cdt/cdt/domain"
 	"github.com/hue-cdt/cdt/handlers/api"
 	"github.com/hue-cdt/cdt/handlers/fieldapp"
 	"github.com/hue-cdt/cdt/handlers/httpx"
@@ -64,6 +65,17 @@ func json(h func(*gin.Context) error) httpx.Handler { return httpx.JSON(h) }
 func page(h func(*gin.Context) error) httpx.Handler { return render.Handler(h) }
 func plain(h gin.HandlerFunc) httpx.Handler         { return httpx.Plain(h) }
 
+// export and viewed record, in the audit trail, every answer of a route
+// that exports a file or lists records (domain.AuditExport,
+// domain.AuditRecordsViewed): every such route is wrapped with one.
+func (s audiences) export(h httpx.Handler) httpx.Handler {
+	return httpx.Audited(s.api.Audit, domain.AuditExport, h)
+}
+
+func (s audiences) viewed(h httpx.Handler) httpx.Handler {
+	return httpx.Audited(s.api.Audit, domain.AuditRecordsViewed, h)
+}
+
 // siteTable: health, static files, the language switch. No session, no CSRF.
 func (s audiences) siteTable() Table {
 	static, _ := fs.Sub(templates.FS, "static")
@@ -110,18 +122,19 @@ func (s audiences) apiTable() Table {
 		{get, "/users", ManageCommune, json(a.ListUsers)},
 		{post, "/users", ManageCommune, json(a.CreateUser)},
 		{patch, "/users/:username", ManageOne, json(a.UpdateUser)},
+		{post, "/users/:username/unlock", ManageOne, json(a.UnlockUser)},
 
 		{get, "/services", SignedIn, json(a.ListServices)},
 		{post, "/assistance", Field, json(a.CreateAssistance)},
 		{post, "/assistance/batch", Field, json(a.CreateAssistanceBatch)},
-		{get, "/assistance", InScope, json(a.ListAssistance)},
+		{get, "/assistance", InScope, s.viewed(json(a.ListAssistance))},
 
 		{post, "/jobs/coverage/run", Province, json(a.RunCoverage)},
 		{get, "/jobs/runs", Province, json(a.ListRuns)},
 		{get, "/coverage/communes", Managers, json(a.ListCoverage)},
 		{get, "/coverage/communes/:code/history", ManageCommune, json(a.CoverageHistory)},
-		{get, "/exports/coverage.csv", Managers, json(a.ExportCSV)},
-		{get, "/exports/coverage.xlsx", Managers, json(a.ExportXLSX)},
+		{get, "/exports/coverage.csv", Managers, s.export(json(a.ExportCSV))},
+		{get, "/exports/coverage.xlsx", Managers, s.export(json(a.ExportXLSX))},
 
 		{post, "/trainings", ManageCommune, json(a.CreateTraining)},
 		{get, "/trainings", SignedIn, json(a.ListTrainings)},
@@ -130,7 +143,9 @@ func (s audiences) apiTable() Table {
 		{del, "/trainings/:id/attendance/:member", ManageOne, json(a.UnmarkAttendance)},
 		{post, "/trainings/:id/attendance/sheet", ManageOne, json(a.UploadSheet)},
 		{get, "/reports/training-progress", ManageCommune, json(a.TrainingProgress)},
-		{get, "/exports/untrained.xlsx", ManageCommune, json(a.ExportUntrained)},
+		{get, "/exports/untrained.xlsx", ManageCommune, s.export(json(a.ExportUntrained))},
+
+		{get, "/audit", ManageCommune, json(a.ListAudit)},
 
 		{post, "/imports/registry", Managers, json(a.ImportRegistry)},
 	}}
@@ -174,13 +189,14 @@ func (s audiences) pagesTable() Table {
 		{get, "/users/new", Province, page(p.UserForm)},
 		{post, "/users/new", Province, page(p.UserForm)},
 		{post, "/users/:username/active", ManageOne, page(p.UserActive)},
+		{post, "/users/:username/unlock", ManageOne, page(p.UserUnlock)},
 
 		{get, "/communes/:code/dashboard", ManageCommune, page(p.DashboardPage)},
 		{get, "/province", Province, page(p.ProvincePage)},
 		{get, "/jobs", Province, page(p.JobsPage)},
 		{post, "/jobs/coverage/run", Province, page(p.RunCoveragePage)},
-		{get, "/exports/coverage.csv", Managers, json(a.ExportCSV)},
-		{get, "/exports/coverage.xlsx", Managers, json(a.ExportXLSX)},
+		{get, "/exports/coverage.csv", Managers, s.export(json(a.ExportCSV))},
+		{get, "/exports/coverage.xlsx", Managers, s.export(json(a.ExportXLSX))},
 
 		{get, "/trainings", Managers, page(p.TrainingsPage)},
 		{get, "/communes/:code/trainings", ManageCommune, page(p.TrainingsPage)},
@@ -189,7 +205,9 @@ func (s audiences) pagesTable() Table {
 		{get, "/trainings/:id", ReadOne, page(p.TrainingPage)},
 		{post, "/trainings/:id/attend", ManageOne, page(p.AttendPage)},
 		{post, "/trainings/:id/sheet", ManageOne, page(p.SheetPage)},
-		{get, "/exports/untrained.xlsx", ManageCommune, json(a.ExportUntrained)},
+		{get, "/exports/untrained.xlsx", ManageCommune, s.export(json(a.ExportUntrained))},
+
+		{get, "/audit", ManageCommune, page(p.AuditPage)},
 
 		{get, "/imports/registry", Managers, page(p.ImportPage)},
 		{post, "/imports/registry", Managers, page(p.ImportSubmit)},
@@ -210,7 +228,7 @@ func (s audiences) appTables() []Table {
 			{get, "/app", Field, page(s.app.Home)},
 			{get, "/app/log", Field, page(s.app.LogForm)},
 			{post, "/app/log", Field, page(s.app.LogSubmit)},
-			{get, "/app/records", Field, page(s.app.Records)},
+			{get, "/app/records", Field, s.viewed(page(s.app.Records))},
 		}},
 		{Audience: "fieldapp", Prefix: "/app/api", Use: []gin.HandlerFunc{s.csrf(httpx.Fail)}, Session: s.sessions.Require(httpx.Fail), Routes: []Route{
 			{post, "/assistance/batch", Field, json(s.api.CreateAssistanceBatch)},

@@ -93,6 +93,10 @@ func pick(cond bool, yes, no int) int {
 	return no
 }
 
+// cacheable are the routes whose answers carry nothing personal and may be
+// cached: the static files and the phone app's shell.
+var cacheable = map[string]bool{"GET /static/*file": true, "GET /app/sw.js": true, "GET /app/manifest.webmanifest": true}
+
 // scoped says which rules name a resource or a commune in their requests.
 var scoped = map[string]bool{"in-scope": true, "read-one": true, "manage-commune": true, "manage-one": true}
 
@@ -174,6 +178,8 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 			ok:  []int{201}},
 		"PATCH /api/v1/users/:username": {rule: "manage-one", in: in(req{path: "/api/v1/users/member.a", json: map[string]any{"active": true}}),
 			out: in(req{path: "/api/v1/users/member.b", json: map[string]any{"active": true}}), ok: []int{200}},
+		"POST /api/v1/users/:username/unlock": {rule: "manage-one", in: get("/api/v1/users/member.a/unlock"),
+			out: get("/api/v1/users/member.b/unlock"), ok: []int{200}},
 		"GET /api/v1/services":    {rule: "signed-in", in: get("/api/v1/services"), ok: []int{200}},
 		"POST /api/v1/assistance": {rule: "field", in: func() req { return req{path: "/api/v1/assistance", json: record()} }, ok: []int{201}},
 		"POST /api/v1/assistance/batch": {rule: "field", in: func() req {
@@ -212,6 +218,7 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 			out: get("/api/v1/exports/untrained.xlsx?unit=" + f.CommuneB), ok: []int{200}},
 		"POST /api/v1/imports/registry": {rule: "managers", in: in(req{path: "/api/v1/imports/registry?dry_run=true",
 			csv: "Xã/Phường,Tổ,Họ và tên,Số điện thoại\n19753,Tổ CNSCĐ TDP 1,Trần Thị Bình,0905111333\n"}), ok: []int{200}},
+		"GET /api/v1/audit": {rule: "manage-commune", in: get("/api/v1/audit?commune=" + f.CommuneA), out: get("/api/v1/audit?commune=" + f.CommuneB), ok: []int{200}},
 
 		"GET /login":          {rule: "public", in: get("/login"), ok: []int{200, 303}},
 		"POST /login":         {rule: "public", in: in(req{path: "/login", form: url.Values{"username": {"admin"}, "password": {apptest.AdminPassword}}}), ok: []int{303}, fresh: true},
@@ -255,6 +262,8 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"POST /users/new": {rule: "province", in: in(req{path: "/users/new", form: empty}), ok: []int{422}},
 		"POST /users/:username/active": {rule: "manage-one", in: in(req{path: "/users/member.a/active", form: url.Values{"active": {"true"}}}),
 			out: in(req{path: "/users/member.b/active", form: url.Values{"active": {"true"}}}), ok: []int{303}},
+		"POST /users/:username/unlock": {rule: "manage-one", in: in(req{path: "/users/member.a/unlock", form: empty}),
+			out: in(req{path: "/users/member.b/unlock", form: empty}), ok: []int{303}},
 		"GET /communes/:code/dashboard": {rule: "manage-commune", in: get("/communes/" + f.CommuneA + "/dashboard"), out: get("/communes/" + f.CommuneB + "/dashboard"), ok: []int{200}},
 		"GET /province":                 {rule: "province", in: get("/province"), ok: []int{200}},
 		"GET /jobs":                     {rule: "province", in: get("/jobs"), ok: []int{200}},
@@ -274,6 +283,7 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"GET /imports/registry":               {rule: "managers", in: get("/imports/registry"), ok: []int{200}},
 		"POST /imports/registry":              {rule: "managers", in: in(req{path: "/imports/registry", form: empty}), ok: []int{422}},
 		"GET /imports/registry/template.xlsx": {rule: "managers", in: get("/imports/registry/template.xlsx"), ok: []int{200}},
+		"GET /audit":                          {rule: "manage-commune", in: get("/audit?commune=" + f.CommuneA), out: get("/audit?commune=" + f.CommuneB), ok: []int{200}},
 
 		"GET /app":         {rule: "field", in: get("/app"), ok: []int{200}},
 		"GET /app/log":     {rule: "field", in: get("/app/log"), ok: []int{200}},
@@ -342,6 +352,11 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 					got = who.callPage(t, r.Method, q)
 				}
 				checked++
+				// Whatever the answer, a browser or proxy keeps no copy of
+				// it: any of them may carry personal data, refusals too.
+				if !cacheable[key] && !strings.Contains(got.cache, "no-store") {
+					t.Errorf("%s as %s: Cache-Control %q, want no-store", key, cl.name, got.cache)
+				}
 				want := expect(r.Rule.Name, cl.role, out)
 				if msg := judge(got, want, rw, api || strings.HasPrefix(r.Path, "/app/api/")); msg != "" {
 					t.Errorf("%s as %s, %s scope (%s): %s", key, cl.name, map[bool]string{false: "in", true: "out of"}[out], q.path, msg)

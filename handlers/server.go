@@ -49,12 +49,17 @@ func New(deps Deps) *Server {
 	sessions := httpx.Sessions{Auth: d.Auth, Secure: d.SecureCookies}
 	to := audiences{api: api.New(&d, limits), pages: pages.New(&d, limits, sessions), app: fieldapp.New(&d), sessions: sessions}
 	s := &Server{engine: gin.New(), rules: map[string]RouteRule{}}
+	// Only the configured proxies' forwarding headers name the client; with
+	// none, the client is the TCP peer (gin trusts every proxy by default).
+	if err := s.engine.SetTrustedProxies(d.TrustedProxies); err != nil {
+		panic(fmt.Sprintf("handlers: trusted proxies: %v", err)) // checked with the configuration
+	}
 	s.engine.HandleMethodNotAllowed = true
 	s.engine.ContextWithFallback = true
 	if d.Observe != nil {
 		s.engine.Use(httpx.Observe(d.Observe))
 	}
-	s.engine.Use(httpx.WithLogger(d.Logger), httpx.Recover, httpx.LogRequests, httpx.SecurityHeaders, httpx.Deadline(d.RequestTimeout))
+	s.engine.Use(httpx.WithLogger(d.Logger), httpx.Recover, httpx.LogRequests, httpx.SecurityHeaders(d.SecureCookies), httpx.Deadline(d.RequestTimeout))
 	s.engine.NoRoute(unrouted(domain.ErrNotFound))
 	s.engine.NoMethod(unrouted(httpx.ErrMethod))
 	s.register(to.tables())

@@ -61,7 +61,8 @@ func TestUnreadableFilesAreInvalid(t *testing.T) {
 		code string
 	}{
 		"a picture":      {"ds.png", []byte("\x89PNG"), "sheet_type"},
-		"not a workbook": {"ds.xlsx", []byte("hello"), "sheet_unreadable"},
+		"not a workbook": {"ds.xlsx", []byte("hello"), "sheet_type"},
+		"a broken zip":   {"ds.xlsx", []byte("PK\x03\x04 and then nothing"), "sheet_unreadable"},
 	} {
 		_, err := Read(tc.file, tc.data)
 		var ve *domain.ValidationError

@@ -29,6 +29,8 @@ const (
 	collUsers            = "users"
 	collSessions         = "sessions"
 	collSessionClaims    = "session_claims"
+	collRevocations      = "revocations"
+	collLoginThrottles   = "login_throttles"
 )
 
 // DB is an open database with its stores.
@@ -49,6 +51,8 @@ type DB struct {
 	Coverage   *Coverage
 	Trainings  *Trainings
 	Privacy    *Privacy
+	Audit      *Audit
+	Throttles  *LoginThrottles
 
 	health        *health
 	failureWindow time.Duration
@@ -101,7 +105,8 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	d.Units = &Units{coll: db.Collection(collUnits), settings: d.Settings}
 	d.Registry = newRegistries(db, o.RegistryTTL, o.Now)
 	d.Users = &Users{coll: db.Collection(collUsers)}
-	d.Sessions = &Sessions{coll: db.Collection(collSessions), claims: db.Collection(collSessionClaims)}
+	d.Sessions = &Sessions{coll: db.Collection(collSessions), claims: db.Collection(collSessionClaims),
+		revocations: db.Collection(collRevocations)}
 	d.Assistance = &Assistance{coll: db.Collection(collAssistance)}
 	d.Rollups = newRollups(db)
 	d.Processes = &Processes{coll: db.Collection(collProcesses), Assistance: d.Assistance}
@@ -109,6 +114,8 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	d.Coverage = newCoverage(db)
 	d.Trainings = newTrainings(db, o.Now)
 	d.Privacy = newPrivacy(db, o.Now)
+	d.Audit = newAudit(db)
+	d.Throttles = &LoginThrottles{coll: db.Collection(collLoginThrottles)}
 	return d, nil
 }
 

@@ -23,6 +23,7 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string) func() (app.Confi
 		{"household-key", "CDT_HOUSEHOLD_KEY", "HMAC key for household references (generated and kept if empty)"},
 		{"demo", "CDT_DEMO", "load the demo data set on first start (true/false)"},
 		{"secure-cookies", "CDT_SECURE_COOKIES", "mark page cookies Secure (true/false)"},
+		{"trusted-proxies", "CDT_TRUSTED_PROXIES", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed; empty: none"},
 		{"log-format", "CDT_LOG_FORMAT", "json or text"},
 		{"log-level", "CDT_LOG_LEVEL", "debug, info, warn or error"},
 		{"metrics-token", "CDT_METRICS_TOKEN", "bearer token of GET /metrics (empty: loopback clients only)"},

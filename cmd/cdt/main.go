@@ -61,7 +61,7 @@ commands:
   jobs run coverage     run the coverage job once, now (--full: rebuild from every record)
   seed                  write a generated data set: --scale hue|national [--records N] [--days D] [--seed N]
   import registry FILE  import villages, teams and members from a spreadsheet (XLSX or CSV) [--commune CODE] [--dry-run]
-  bench registry|ingest|scale   the benchmarks of BENCHMARKS.md
+  bench registry|ingest|scale|login|audit   the benchmarks of BENCHMARKS.md
 
 Run "cdt <command> -h" for the flags of a command.
 `

@@ -132,11 +132,13 @@ func (h *Handlers) CreateAssistanceBatch(c *gin.Context) error {
 	return nil
 }
 
-// logBatch decodes each record strictly and stores the valid ones.
-func (h *Handlers) logBatch(c *gin.Context, req batchRequest) ([]batchResult, error) {
-	recs := make([]domain.NewRecord, len(req.Records))
-	bad := make([]error, len(req.Records))
-	for i, raw := range req.Records {
+// decodeRecords decodes each record of a batch strictly and on its own: bad[i]
+// is why record i could not be decoded (then recs[i] holds its client_id
+// only, if it has one), so that one bad record spoils no other.
+func decodeRecords(raws []json.RawMessage) (recs []domain.NewRecord, bad []error) {
+	recs = make([]domain.NewRecord, len(raws))
+	bad = make([]error, len(raws))
+	for i, raw := range raws {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&recs[i]); err != nil {
@@ -148,6 +150,12 @@ func (h *Handlers) logBatch(c *gin.Context, req batchRequest) ([]batchResult, er
 			recs[i] = domain.NewRecord{ClientID: probe.ClientID}
 		}
 	}
+	return recs, bad
+}
+
+// logBatch decodes each record strictly and stores the valid ones.
+func (h *Handlers) logBatch(c *gin.Context, req batchRequest) ([]batchResult, error) {
+	recs, bad := decodeRecords(req.Records)
 	res, err := h.Ingest.Log(c.Request.Context(), httpx.Caller(c), recs, deviceTime(c, req.SentAt))
 	if err != nil {
 		return nil, err
@@ -208,28 +216,9 @@ const (
 func recordFilter(c *gin.Context) (domain.RecordFilter, error) {
 	f := domain.RecordFilter{CommuneCode: c.Query("commune"), TeamID: c.Query("team"), MemberID: c.Query("member")}
 	var p domain.Problems
-	for _, k := range []string{"from", "to"} {
-		v := c.Query(k)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			d, ok := domain.ParseDate(v)
-			if !ok {
-				p.Add(k, "datetime")
-				continue
-			}
-			t = d.Time()
-			if k == "to" {
-				t = d.Next().Time() // a date "to" includes that day
-			}
-		}
-		if k == "from" {
-			f.From = t
-		} else {
-			f.To = t
-		}
+	var err error
+	if f.From, f.To, err = httpx.QueryRange(c); err != nil {
+		p.Merge("", err)
 	}
 	limit, err := httpx.QueryInt(c, "limit")
 	if err != nil {

@@ -44,10 +44,10 @@ func (h *Handlers) Login(c *gin.Context) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := h.limits.Login(c, req.Username, h.LoginRate); err != nil {
+	if err := h.limits.Login(c, h.LoginRate); err != nil {
 		return err
 	}
-	t, u, err := h.Auth.Login(c.Request.Context(), req.Username, req.Password, auth.KindAPI)
+	t, u, err := h.Deps.Login(c.Request.Context(), c.ClientIP(), req.Username, req.Password, auth.KindAPI)
 	if errors.Is(err, domain.ErrUnauthorized) {
 		return httpx.ErrBadLogin
 	}

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
 
+	"github.com/hue-cdt/cdt/internal/app"
 	"github.com/hue-cdt/cdt/internal/apptest"
 )
 
@@ -126,9 +128,13 @@ func TestAccessTokenRules(t *testing.T) {
 		}
 		return s
 	}
+	var own jwt.MapClaims // the session of the good token: a token must name a live one
+	if _, _, err := jwt.NewParser().ParseUnverified(good, &own); err != nil {
+		t.Fatal(err)
+	}
 	claims := func(mut func(jwt.MapClaims)) jwt.MapClaims {
 		c := jwt.MapClaims{"iss": "cdt", "aud": []string{"cdt-api"}, "sub": "admin", "role": "province_admin",
-			"unit": "46", "sid": "x", "iat": apptest.Start.Unix(), "exp": apptest.Start.Add(time.Hour).Unix()}
+			"unit": "46", "sid": own["sid"], "iat": apptest.Start.Unix(), "exp": apptest.Start.Add(time.Hour).Unix()}
 		mut(c)
 		return c
 	}
@@ -189,4 +195,26 @@ func TestChangePassword(t *testing.T) {
 	}
 	e.Must(e.Post("/api/v1/auth/password", a, map[string]string{"current_password": apptest.AdminPassword, "new_password": "new-password-2"}), 204)
 	e.Login("admin", "new-password-2")
+}
+
+// A hash of another cost than the configured one is replaced at the next
+// login, so that every login costs the same to check as an unknown one.
+func TestLoginRehashesAtTheConfiguredCost(t *testing.T) {
+	e := apptest.New(t, func(c *app.Config) { c.BcryptCost = 5 })
+	old, err := bcrypt.GenerateFromPassword([]byte(apptest.AdminPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.App.Store.Users.UpdatePassword(t.Context(), "admin", old, apptest.Start); err != nil {
+		t.Fatal(err)
+	}
+	e.Login("admin", apptest.AdminPassword)
+	u, err := e.App.Store.Users.FindUser(t.Context(), "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := bcrypt.Cost(u.PasswordHash); c != 5 {
+		t.Fatalf("hash cost after login: %d, want 5", c)
+	}
+	e.Login("admin", apptest.AdminPassword)
 }

@@ -88,3 +88,14 @@ func (h *Handlers) UpdateUser(c *gin.Context) error {
 	c.JSON(http.StatusOK, viewUser(u))
 	return nil
 }
+
+// UnlockUser answers POST /users/{username}/unlock: the sign-ins held back
+// on a login the caller manages are released (404 for another).
+func (h *Handlers) UnlockUser(c *gin.Context) error {
+	u, err := h.Unlock(c.Request.Context(), httpx.Scope(c), c.Param("username"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, viewUser(u))
+	return nil
+}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hue-cdt/cdt/auth"
@@ -20,9 +21,11 @@ import (
 // Deps are the collaborators of the HTTP layer, and the operations built on
 // them that every audience shares.
 type Deps struct {
-	Units     *domain.UnitCatalog
-	Registry  domain.RegistryStore
-	Users     domain.UserStore
+	Units    *domain.UnitCatalog
+	Registry domain.RegistryStore
+	Users    domain.UserStore
+	// Throttles keeps the failed sign-ins (domain.LoginThrottle).
+	Throttles domain.LoginThrottleStore
 	Auth      *auth.Service
 	Ingest    *ingest.Service
 	Live      *ingest.Live
@@ -30,6 +33,9 @@ type Deps struct {
 	Coverage  domain.CoverageStore
 	Jobs      JobStarter
 	Trainings domain.TrainingStore
+	// Audit records the audit trail (never blocking); AuditTrail reads it.
+	Audit      domain.AuditLog
+	AuditTrail domain.AuditStore
 	// TrainingTarget is the share of teams the province wants trained (0–1).
 	TrainingTarget float64
 	// Ready answers whether the database answers and can write (readiness).
@@ -42,9 +48,13 @@ type Deps struct {
 	// SecureCookies marks page cookies Secure (on by default; browsers accept
 	// Secure cookies from http://localhost and 127.0.0.1).
 	SecureCookies bool
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// (CDT_TRUSTED_PROXIES); none when empty: the client is the TCP peer.
+	TrustedProxies []string
 	// LoginRate is how many login attempts one username may make per minute
 	// (three times that per client address).
 	LoginRate int
+	logins    *loginLocks // set by WithDefaults
 	// AssistRate is how many assistance requests one member may send per
 	// second (CDT_ASSIST_RATE, default 50; API.md asks for at least 20).
 	AssistRate int
@@ -70,6 +80,16 @@ func (d Deps) WithDefaults() Deps {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.Audit == nil {
+		d.Audit = domain.NoAudit{}
+	}
+	// Every registry write of the HTTP layer goes to the audit trail.
+	if d.logins == nil {
+		d.logins = &loginLocks{}
+	}
+	if _, ok := d.Registry.(auditedRegistry); !ok && d.Registry != nil {
+		d.Registry = auditedRegistry{RegistryStore: d.Registry, audit: d.Audit}
+	}
 	if d.LoginRate == 0 {
 		d.LoginRate = 10
 	}
@@ -81,6 +101,8 @@ func (d Deps) WithDefaults() Deps {
 	}
 	return d
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // Today is the current calendar day in Asia/Ho_Chi_Minh.
 func (d *Deps) Today() domain.Date { return domain.DateOf(d.Now()) }

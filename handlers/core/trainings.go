@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -164,7 +165,9 @@ type SheetRowView struct {
 // present. Ambiguous and unmatched rows are never written; l translates the
 // reasons.
 func (d *Deps) Sheet(ctx context.Context, sc domain.Scope, l *i18n.Localizer, t domain.Training, name string, data []byte, dryRun bool) (SheetResult, error) {
-	records, err := sheets.Read(name, data)
+	lim := sheets.DefaultLimits()
+	lim.MaxRows = domain.MaxSheetRows
+	records, err := sheets.ReadLimited(name, bytes.NewReader(data), lim)
 	if err != nil {
 		return SheetResult{}, err
 	}

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/hue-cdt/cdt/domain"
@@ -46,6 +47,7 @@ func (d *Deps) NewUser(ctx context.Context, sc domain.Scope, in domain.NewUser) 
 		}
 		return domain.User{}, err
 	}
+	d.auditLogin(ctx, u, "created")
 	return u, nil
 }
 
@@ -65,7 +67,10 @@ func (d *Deps) SetPassword(ctx context.Context, username, pw, field string) erro
 	if err := d.Users.UpdatePassword(ctx, username, hash, d.Now()); err != nil {
 		return err
 	}
-	return d.Auth.Sessions.RevokeUserSessions(ctx, username, "password", d.Now())
+	if u, err := d.Users.FindUser(ctx, username); err == nil {
+		d.auditLogin(ctx, u, "changed", domain.AuditChange{Field: "password", After: "changed"})
+	}
+	return d.Auth.EndUserSessions(ctx, username, "password")
 }
 
 // SetActive enables or disables login u as sc allows (Scope.SetLoginActive);
@@ -77,8 +82,11 @@ func (d *Deps) SetActive(ctx context.Context, sc domain.Scope, u domain.User, ac
 	if err := d.Users.SetUserActive(ctx, u.Username, active, d.Now()); err != nil {
 		return err
 	}
+	if active != u.Active {
+		d.auditLogin(ctx, u, "changed", domain.AuditChange{Field: "active", Before: strconv.FormatBool(u.Active), After: strconv.FormatBool(active)})
+	}
 	if active {
 		return nil
 	}
-	return d.Auth.Sessions.RevokeUserSessions(ctx, u.Username, "disabled", d.Now())
+	return d.Auth.EndUserSessions(ctx, u.Username, "disabled")
 }

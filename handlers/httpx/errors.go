@@ -7,6 +7,7 @@ package httpx
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -97,7 +98,12 @@ func Fail(c *gin.Context, err error) {
 			"path", c.FullPath(), "status", status, "err", err)
 	}
 	if status == http.StatusTooManyRequests {
-		c.Header("Retry-After", "30")
+		after := "30"
+		var retry *domain.RetryError
+		if errors.As(err, &retry) {
+			after = strconv.Itoa(int(math.Ceil(retry.After.Seconds())))
+		}
+		c.Header("Retry-After", after)
 	}
 	if status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="cdt"`)

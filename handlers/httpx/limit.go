@@ -48,12 +48,13 @@ func (ls *Limiters) Allow(key string, r rate.Limit, burst int) bool {
 	return b.l.AllowN(now, 1)
 }
 
-// Login rate-limits login attempts: perMinute per username, three times that
-// per client address. ErrRateLimited when either bucket is empty.
-func (ls *Limiters) Login(c *gin.Context, username string, perMinute int) error {
+// Login rate-limits login attempts per client address: three times
+// perMinute a minute, whatever the usernames (ErrRateLimited beyond). The
+// attempts on one username are held back by core.Login's back-off instead,
+// which never locks the owner out.
+func (ls *Limiters) Login(c *gin.Context, perMinute int) error {
 	per := rate.Limit(float64(perMinute) / 60)
-	if !ls.Allow("login-ip:"+c.ClientIP(), per*3, perMinute*3) ||
-		!ls.Allow("login-user:"+domain.NormalizeUsername(username), per, perMinute) {
+	if !ls.Allow("login-ip:"+c.ClientIP(), per*3, perMinute*3) {
 		return domain.ErrRateLimited
 	}
 	return nil

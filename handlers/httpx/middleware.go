@@ -80,17 +80,27 @@ func LogRequests(c *gin.Context) {
 }
 
 // SecurityHeaders sets the headers every answer carries; pages get a strict
-// content security policy (no inline script or style).
-func SecurityHeaders(c *gin.Context) {
-	h := c.Writer.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "same-origin")
-	if !strings.HasPrefix(c.Request.URL.Path, "/api/") {
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "+
-			"connect-src 'self'; manifest-src 'self'; worker-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+// content security policy (no inline script or style). Every answer is
+// Cache-Control: no-store unless its handler says otherwise (static files,
+// the phone app's shell): any of them may carry personal data. With hsts
+// (Secure cookies: the site is served over HTTPS), browsers are told to use
+// HTTPS only.
+func SecurityHeaders(hsts bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if !strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "+
+				"connect-src 'self'; manifest-src 'self'; worker-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		}
+		c.Next()
 	}
-	c.Next()
 }
 
 // Bearer authenticates the JSON API: Authorization: Bearer <access token>.

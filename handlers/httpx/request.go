@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -25,7 +26,12 @@ const (
 // data are errors, and the body is limited to limit bytes.
 func Decode(c *gin.Context, v any, limit int64) error {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
-	dec := json.NewDecoder(c.Request.Body)
+	return DecodeJSON(c.Request.Body, v)
+}
+
+// DecodeJSON is Decode of a body already limited: one JSON value, strictly.
+func DecodeJSON(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return DecodeError(err)
@@ -183,4 +189,53 @@ func UploadedFile(c *gin.Context) (string, []byte, error) {
 		return "", nil, domain.ErrTooLarge
 	}
 	return fh.Filename, data, nil
+}
+
+// QueryRange reads ?from= and ?to= as RFC 3339 instants or dates of Huế; a
+// date "to" includes that day. Zero times for what is absent.
+func QueryRange(c *gin.Context) (from, to time.Time, err error) {
+	var p domain.Problems
+	for _, k := range []string{"from", "to"} {
+		v := c.Query(k)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			d, ok := domain.ParseDate(v)
+			if !ok {
+				p.Add(k, "datetime")
+				continue
+			}
+			t = d.Time()
+			if k == "to" {
+				t = d.Next().Time() // a date "to" includes that day
+			}
+		}
+		if k == "from" {
+			from = t
+		} else {
+			to = t
+		}
+	}
+	return from, to, p.Err()
+}
+
+// QueryAudit reads the filters of the audit trail from the query string
+// (the API's and the audit page's): commune, actor, action, from, to,
+// limit and cursor. The commune is not yet scoped (Scope.Audit).
+func QueryAudit(c *gin.Context) (domain.AuditFilter, error) {
+	f := domain.AuditFilter{CommuneCode: c.Query("commune"), Actor: domain.NormalizeUsername(c.Query("actor")), Action: c.Query("action")}
+	var p domain.Problems
+	var err error
+	if f.From, f.To, err = QueryRange(c); err != nil {
+		p.Merge("", err)
+	}
+	if f.Limit, err = QueryInt(c, "limit"); err != nil {
+		p.Merge("", err)
+	}
+	if f.Before, err = domain.DecodeCursor(c.Query("cursor")); err != nil {
+		p.Merge("", err)
+	}
+	return f, p.Err()
 }

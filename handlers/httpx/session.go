@@ -50,7 +50,12 @@ func (s Sessions) Caller(c *gin.Context) (domain.Caller, error) {
 	ctx := c.Request.Context()
 	if tok, err := c.Cookie(cookieAccess); err == nil && tok != "" {
 		if claims, err := s.Auth.Verify(tok); err == nil {
-			return s.Auth.Caller(ctx, claims)
+			cl, err := s.Auth.Caller(ctx, claims)
+			if !errors.Is(err, domain.ErrUnauthorized) {
+				return cl, err
+			}
+			// An ended session: the refresh cookie decides (it is ended too,
+			// unless the browser signed in again meanwhile).
 		}
 	}
 	ref, err := c.Cookie(cookieRefresh)

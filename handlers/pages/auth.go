@@ -15,11 +15,11 @@ import (
 // LoginPage answers GET /login; a signed-in caller goes on to ?next.
 func (h *Handlers) LoginPage(c *gin.Context) error {
 	if _, err := h.sessions.Caller(c); err == nil {
-		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
+		c.Redirect(http.StatusSeeOther, httpx.SafeNext(c.Query("next")))
 		return nil
 	}
 	render.HTML(c, http.StatusOK, tplLogin, render.Loc(c).T("login.title"),
-		render.Page{Data: map[string]string{"Next": safeNext(c.Query("next"))}})
+		render.Page{Data: map[string]string{"Next": httpx.SafeNext(c.Query("next"))}})
 	return nil
 }
 
@@ -27,17 +27,21 @@ func (h *Handlers) LoginPage(c *gin.Context) error {
 func (h *Handlers) LoginSubmit(c *gin.Context) error {
 	l := render.Loc(c)
 	username, password := c.PostForm("username"), c.PostForm("password")
-	next := safeNext(c.PostForm("next"))
+	next := httpx.SafeNext(c.PostForm("next"))
 	again := func(status int, msg string) error {
 		render.HTML(c, status, tplLogin, l.T("login.title"), render.Page{Alert: msg,
 			Form: map[string]string{"username": username}, Data: map[string]string{"Next": next}})
 		return nil
 	}
-	if err := h.limits.Login(c, username, h.LoginRate); err != nil {
+	if err := h.limits.Login(c, h.LoginRate); err != nil {
 		return again(http.StatusTooManyRequests, l.T("error.rate_limited"))
 	}
-	t, _, err := h.Auth.Login(c.Request.Context(), username, password, auth.KindWeb)
-	if errors.Is(err, domain.ErrUnauthorized) {
+	t, _, err := h.Deps.Login(c.Request.Context(), c.ClientIP(), username, password, auth.KindWeb)
+	var retry *domain.RetryError
+	switch {
+	case errors.As(err, &retry):
+		return again(http.StatusTooManyRequests, l.T("login.held_back", "N", int(retry.After.Seconds()+0.999)))
+	case errors.Is(err, domain.ErrUnauthorized):
 		return again(http.StatusUnauthorized, l.T("error.invalid_credentials"))
 	}
 	if err != nil {
@@ -73,9 +77,18 @@ func (h *Handlers) Home(c *gin.Context) error {
 	return nil
 }
 
-// AccountPage answers GET /account: the password form.
+// AccountPage answers GET /account: the password form, and a notice of
+// the failed sign-ins on the login in the last week.
 func (h *Handlers) AccountPage(c *gin.Context) error {
-	render.HTML(c, http.StatusOK, tplAccount, render.Loc(c).T("nav.account"), render.Page{})
+	th, err := h.LoginThrottle(c.Request.Context(), httpx.Caller(c).Username)
+	if err != nil {
+		return err
+	}
+	var data any
+	if th.Total > 0 {
+		data = map[string]any{"Failures": th.Total, "First": th.First, "Last": th.Last, "Held": th.Held(h.Now())}
+	}
+	render.HTML(c, http.StatusOK, tplAccount, render.Loc(c).T("nav.account"), render.Page{Data: data})
 	return nil
 }
 

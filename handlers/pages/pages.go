@@ -40,6 +40,7 @@ const (
 	tplTrainings    = "trainings.html"
 	tplTraining     = "training.html"
 	tplTrainingForm = "training_form.html"
+	tplAudit        = "audit.html"
 )
 
 // Handlers answers the pages.

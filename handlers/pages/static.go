@@ -3,8 +3,6 @@ package pages
 import (
 	"io/fs"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -13,9 +11,9 @@ import (
 )
 
 // Static serves the embedded static files; URLs carry a content hash, so they
-// may be cached for a year.
+// may be cached for a year. Directories are not listed (404).
 func Static(files fs.FS) gin.HandlerFunc {
-	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(files)))
+	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(filesOnly{files})))
 	return func(c *gin.Context) {
 		if c.Query("v") != "" {
 			c.Header("Cache-Control", "public, max-age=31536000, immutable")
@@ -31,16 +29,23 @@ func (h *Handlers) SetLang(c *gin.Context) {
 	lang := i18n.Normalize(c.Param("lang"))
 	http.SetCookie(c.Writer, &http.Cookie{Name: httpx.CookieLang, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
 		SameSite: http.SameSiteLaxMode, Secure: h.SecureCookies})
-	c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
+	c.Redirect(http.StatusSeeOther, httpx.SafeNext(c.Query("next")))
 }
 
-// safeNext keeps a redirect target on this site.
-func safeNext(next string) string {
-	u, err := url.Parse(next)
-	if next == "" || err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		return "/"
+// filesOnly is a file system whose directories do not exist: http.FileServer
+// answers 404 instead of listing them.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
 	}
-	return next
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 // Favicon answers GET /favicon.ico, which browsers ask for by themselves:

@@ -99,8 +99,40 @@ func (h *Handlers) UsersPage(c *gin.Context) error {
 		return err
 	}
 	data["Users"] = users
+	names := make([]string, len(users))
+	for i, u := range users {
+		names[i] = u.Username
+	}
+	throttles, err := h.Throttles.LoginThrottles(c.Request.Context(), names)
+	if err != nil {
+		return err
+	}
+	held := map[string]bool{}
+	for name, th := range throttles {
+		held[name] = th.Held(h.Now())
+	}
+	data["Held"] = held
 	render.HTML(c, http.StatusOK, tplUsers, l.T("users.title"), render.Page{Data: data})
 	return nil
+}
+
+// UserUnlock answers POST /users/{username}/unlock: the sign-ins held back
+// on a login the caller manages are released (404 for another).
+func (h *Handlers) UserUnlock(c *gin.Context) error {
+	u, err := h.Unlock(c.Request.Context(), httpx.Scope(c), c.Param("username"))
+	if err != nil {
+		return err
+	}
+	c.Redirect(http.StatusSeeOther, usersPageOf(u)+"?done=login_unlocked")
+	return nil
+}
+
+// usersPageOf is the page that lists login u.
+func usersPageOf(u domain.User) string {
+	if u.UnitCode == refdata.ProvinceCode {
+		return "/users"
+	}
+	return "/communes/" + u.UnitCode + "/users"
 }
 
 // UserActive answers POST /users/{username}/active: enable or disable a login
@@ -114,10 +146,6 @@ func (h *Handlers) UserActive(c *gin.Context) error {
 	if err := h.SetActive(ctx, httpx.Scope(c), u, c.PostForm("active") == "true"); err != nil {
 		return err
 	}
-	back := "/users"
-	if u.UnitCode != refdata.ProvinceCode {
-		back = "/communes/" + u.UnitCode + "/users"
-	}
-	c.Redirect(http.StatusSeeOther, back+"?done=login_saved")
+	c.Redirect(http.StatusSeeOther, usersPageOf(u)+"?done=login_saved")
 	return nil
 }

@@ -9,14 +9,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/hue-cdt/cdt/audit"
 	"github.com/hue-cdt/cdt/auth"
 	"github.com/hue-cdt/cdt/domain"
 	"github.com/hue-cdt/cdt/handlers"
+	"github.com/hue-cdt/cdt/handlers/core"
 	"github.com/hue-cdt/cdt/ingest"
 	"github.com/hue-cdt/cdt/internal/embedded"
 	"github.com/hue-cdt/cdt/internal/metrics"
@@ -27,27 +32,32 @@ import (
 
 // Config is cdt's configuration (API.md's CDT_* variables).
 type Config struct {
-	Addr          string        // CDT_ADDR
-	MongoURI      string        // CDT_MONGO_URI
-	DataDir       string        // CDT_DATA_DIR
-	EmbeddedAddr  string        // CDT_EMBEDDED_ADDR
-	DB            string        // CDT_DB
-	AdminPassword string        // CDT_ADMIN_PASSWORD
-	JWTSecret     string        // CDT_JWT_SECRET
-	HouseholdKey  string        // CDT_HOUSEHOLD_KEY
-	Demo          bool          // CDT_DEMO
-	SecureCookies bool          // CDT_SECURE_COOKIES
-	LogFormat     string        // CDT_LOG_FORMAT: json or text
-	LogLevel      string        // CDT_LOG_LEVEL
-	AssistRate    int           // CDT_ASSIST_RATE: assistance requests per second and member
-	LoginRate     int           // CDT_LOGIN_RATE: login attempts per minute and username (×3 per client address)
-	CoverageAt    string        // CDT_COVERAGE_AT: time of the nightly coverage run, HH:MM in Huế (01:00)
-	CoverageCheck time.Duration // CDT_COVERAGE_CHECK: how often a server checks whether the nightly run is due (1m)
-	JobLeaseTTL   time.Duration // CDT_JOB_LEASE_TTL: how long a dead run holder keeps its lease (1m)
-	JobDelay      time.Duration // CDT_DEBUG_JOB_DELAY: hold each run this long (tests of the lease only)
-	MetricsToken  string        // CDT_METRICS_TOKEN: the bearer token of GET /metrics (empty: loopback clients only)
-	CleanupEvery  time.Duration // CDT_CLEANUP_EVERY: how often the leader deletes expired sessions, used claims, old runs (1h)
-	RunsKept      time.Duration // CDT_RUNS_KEPT: how long finished job runs are kept (90 days)
+	Addr          string // CDT_ADDR
+	MongoURI      string // CDT_MONGO_URI
+	DataDir       string // CDT_DATA_DIR
+	EmbeddedAddr  string // CDT_EMBEDDED_ADDR
+	DB            string // CDT_DB
+	AdminPassword string // CDT_ADMIN_PASSWORD
+	JWTSecret     string // CDT_JWT_SECRET
+	HouseholdKey  string // CDT_HOUSEHOLD_KEY
+	Demo          bool   // CDT_DEMO
+	SecureCookies bool   // CDT_SECURE_COOKIES
+	// TrustedProxies are the proxies (addresses or CIDRs) whose
+	// X-Forwarded-For names the client (CDT_TRUSTED_PROXIES); none by
+	// default: the client is the TCP peer.
+	TrustedProxies []string
+	LogFormat      string        // CDT_LOG_FORMAT: json or text
+	LogLevel       string        // CDT_LOG_LEVEL
+	AssistRate     int           // CDT_ASSIST_RATE: assistance requests per second and member
+	LoginRate      int           // CDT_LOGIN_RATE: login attempts per minute and username (×3 per client address)
+	CoverageAt     string        // CDT_COVERAGE_AT: time of the nightly coverage run, HH:MM in Huế (01:00)
+	CoverageCheck  time.Duration // CDT_COVERAGE_CHECK: how often a server checks whether the nightly run is due (1m)
+	JobLeaseTTL    time.Duration // CDT_JOB_LEASE_TTL: how long a dead run holder keeps its lease (1m)
+	JobDelay       time.Duration // CDT_DEBUG_JOB_DELAY: hold each run this long (tests of the lease only)
+	NoAudit        bool          // CDT_DEBUG_NO_AUDIT: record no audit trail (cdt bench ingest --audit=false only)
+	MetricsToken   string        // CDT_METRICS_TOKEN: the bearer token of GET /metrics (empty: loopback clients only)
+	CleanupEvery   time.Duration // CDT_CLEANUP_EVERY: how often the leader deletes expired sessions, used claims, old runs (1h)
+	RunsKept       time.Duration // CDT_RUNS_KEPT: how long finished job runs are kept (90 days)
 	// RequestTimeout bounds every HTTP request and the database operations it
 	// makes (CDT_REQUEST_TIMEOUT, 30s): a hung database answers 503.
 	RequestTimeout time.Duration
@@ -60,8 +70,16 @@ type Config struct {
 	Now        func() time.Time
 	BcryptCost int
 	Stdout     io.Writer
-	Logger     *slog.Logger
+	// Terminal says Stdout is a terminal: a generated admin password is
+	// shown there, and otherwise written to AdminPasswordFile.
+	Terminal bool
+	Logger   *slog.Logger
 }
+
+// AdminPasswordFile is the file of the data directory that receives a
+// generated admin password when stdout is no terminal (it is then likely
+// captured into a log, which must never hold it).
+const AdminPasswordFile = "admin-password.txt"
 
 // Defaults are the values of API.md.
 func Defaults() Config {
@@ -99,6 +117,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.AssistRate = n
 	}
 	str("CDT_COVERAGE_AT", &c.CoverageAt)
+	c.TrustedProxies = splitList(getenv("CDT_TRUSTED_PROXIES"))
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
@@ -133,7 +152,21 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.SecureCookies, err = boolEnv(getenv, "CDT_SECURE_COOKIES", true); err != nil {
 		return c, err
 	}
+	if c.NoAudit, err = boolEnv(getenv, "CDT_DEBUG_NO_AUDIT", false); err != nil {
+		return c, err
+	}
 	return c, c.Validate()
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func boolEnv(getenv func(string) string, name string, def bool) (bool, error) {
@@ -168,6 +201,13 @@ func (c Config) Validate() error {
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		errs = append(errs, errors.New("CDT_JWT_SECRET must have at least 32 characters"))
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				errs = append(errs, fmt.Errorf("CDT_TRUSTED_PROXIES: %q is neither an address nor a CIDR", p))
+			}
+		}
 	}
 	if _, _, err := c.coverageAt(); err != nil {
 		errs = append(errs, err)
@@ -222,6 +262,7 @@ type App struct {
 	Metrics  *metrics.Metrics
 
 	Process      string // this server's ID among those sharing the database
+	Audit        *audit.Writer
 	Ingest       *ingest.Service
 	Live         *ingest.Live
 	Consolidator *jobs.Consolidator
@@ -282,11 +323,15 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	if err := a.prepare(ctx); err != nil {
 		return a, err
 	}
+	var trail domain.AuditLog = a.Audit
+	if cfg.NoAudit {
+		trail = domain.NoAudit{}
+	}
 	a.Server = handlers.New(handlers.Deps{
-		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Auth: a.Auth,
+		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Throttles: a.Store.Throttles, Auth: a.Auth,
 		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
-		Trainings: a.Store.Trainings, TrainingTarget: 0.9,
-		Ready: a.Store.Ready, RequestTimeout: cfg.RequestTimeout, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
+		Trainings: a.Store.Trainings, TrainingTarget: 0.9, Audit: trail, AuditTrail: a.Store.Audit,
+		Ready: a.Store.Ready, RequestTimeout: cfg.RequestTimeout, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
 		Metrics: a.Metrics.Handler(), MetricsToken: cfg.MetricsToken, Observe: a.Metrics.Request,
 	})
 	return a, nil
@@ -322,6 +367,7 @@ func (a *App) prepare(ctx context.Context) error {
 		}
 	}
 	a.Process = newProcessID()
+	a.Audit = &audit.Writer{Store: st.Audit, Process: a.Process, Now: a.Cfg.Now, Log: a.Log}
 	a.Ingest = &ingest.Service{Registry: st.Registry, Store: st.Assistance, Rollups: st.Rollups, Processes: st.Processes,
 		Key: []byte(key), Now: a.Cfg.Now, Logger: a.Log, Process: a.Process, Observe: a.observeRecords}
 	a.Live = &ingest.Live{Rollups: st.Rollups, Ingest: a.Ingest}
@@ -369,7 +415,11 @@ func (a *App) communeCodes() []string {
 }
 
 // ensureAdmin creates the login "admin" from CDT_ADMIN_PASSWORD, or with a
-// generated password printed once when the database has no login at all.
+// generated password when the database has no login at all. That password is
+// shown once on the terminal; when stdout is no terminal (a service, a
+// container, output captured into a log) it goes to AdminPasswordFile in the
+// data directory, readable by the server's user only, and the log names the
+// file: never the password.
 func (a *App) ensureAdmin(ctx context.Context) error {
 	_, err := a.Store.Users.FindUser(ctx, "admin")
 	if err == nil || !errors.Is(err, domain.ErrNotFound) {
@@ -383,9 +433,46 @@ func (a *App) ensureAdmin(ctx context.Context) error {
 		}
 		secret, _ := auth.RandomSecret()
 		pw = secret[:16]
-		fmt.Fprintf(a.Cfg.Stdout, "\nFirst start: created the login \"admin\" with the password %s\nIt is shown only this once. Set CDT_ADMIN_PASSWORD to choose it yourself.\n\n", pw)
+		if err := a.CreateUser(ctx, "admin", pw, domain.RoleProvinceAdmin, refdata.ProvinceCode, "", "system"); err != nil {
+			return err
+		}
+		return a.showAdminPassword(pw)
 	}
 	return a.CreateUser(ctx, "admin", pw, domain.RoleProvinceAdmin, refdata.ProvinceCode, "", "system")
+}
+
+func (a *App) showAdminPassword(pw string) error {
+	if a.Cfg.Terminal {
+		fmt.Fprintf(a.Cfg.Stdout, "\nFirst start: created the login \"admin\" with the password %s\nIt is shown only this once. Set CDT_ADMIN_PASSWORD to choose it yourself.\n\n", pw)
+		return nil
+	}
+	dir := a.Cfg.DataDir
+	if dir == "" {
+		dir = "."
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("app: the admin password file: %w", err)
+	}
+	path, err := filepath.Abs(filepath.Join(dir, AdminPasswordFile))
+	if err != nil {
+		return fmt.Errorf("app: the admin password file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err == nil {
+		err = f.Chmod(0o600) // an older file may have had other rights
+		if _, werr := fmt.Fprintln(f, pw); err == nil {
+			err = werr
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("app: the admin password file: %w", err)
+	}
+	a.Log.Warn("first start: created the login admin; its password is in "+path+" (readable by this user only): sign in, change it, delete the file",
+		"file", path)
+	return nil
 }
 
 // CreateUser creates a login without a caller's scope (CLI, first start, demo).
@@ -402,8 +489,15 @@ func (a *App) CreateUser(ctx context.Context, username, password string, role do
 		return err
 	}
 	now := a.Cfg.Now()
-	return a.Store.Users.CreateUser(ctx, &domain.User{Username: domain.NormalizeUsername(username), PasswordHash: hash,
-		Role: role, UnitCode: unit, MemberID: member, Active: true, CreatedAt: now, UpdatedAt: now, CreatedBy: by})
+	u := domain.User{Username: domain.NormalizeUsername(username), PasswordHash: hash,
+		Role: role, UnitCode: unit, MemberID: member, Active: true, CreatedAt: now, UpdatedAt: now, CreatedBy: by}
+	if err := a.Store.Users.CreateUser(ctx, &u); err != nil {
+		return err
+	}
+	e := core.LoginChange(u, "created")
+	e.Actor = by
+	a.Audit.Record(ctx, e)
+	return nil
 }
 
 // Consolidate applies pending deltas under the consolidation lease.
@@ -436,6 +530,11 @@ func (a *App) Start(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	// Expired sessions, claims and revocations go, keeping the collections
+	// every login and every server's session view read small.
+	if err := sched.Every("housekeeping", time.Hour, a.housekeeping); err != nil {
+		return err
+	}
 	if err := sched.Daily("coverage-nightly", uint(a.Coverage.AtHour), uint(a.Coverage.AtMinute), a.nightly); err != nil {
 		return err
 	}
@@ -459,7 +558,11 @@ func (a *App) Start(ctx context.Context) error {
 	a.stopBackground, a.background = cancel, make(chan struct{})
 	go func() {
 		defer close(a.background)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); a.Audit.Run(bctx) }() // writes what is buffered when stopped
 		a.Ingest.Run(bctx)
+		wg.Wait()
 	}()
 	sched.Start(bctx)
 	return nil
@@ -505,6 +608,11 @@ func (a *App) close(ctx context.Context) {
 		<-a.background
 		a.stopBackground = nil
 	}
+	if a.Audit != nil { // without Start (tools), what they recorded
+		if err := a.Audit.Flush(ctx); err != nil {
+			a.Log.Warn("writing the audit trail", "err", err)
+		}
+	}
 	if a.Store != nil {
 		if err := a.Store.Close(ctx); err != nil {
 			a.Log.Warn("closing the database connection", "err", err)
@@ -518,6 +626,16 @@ func (a *App) close(ctx context.Context) {
 func newProcessID() string {
 	s, _ := auth.RandomSecret()
 	return "p" + strings.NewReplacer("-", "", "_", "").Replace(s)[:10]
+}
+
+// housekeeping deletes what has expired: sessions, their claims and
+// revocations, and failed sign-ins a week old.
+func (a *App) housekeeping(ctx context.Context) error {
+	now := a.Cfg.Now()
+	if _, err := a.Store.Sessions.DeleteExpiredSessions(ctx, now); err != nil {
+		return err
+	}
+	return a.Store.Throttles.DeleteLoginThrottles(ctx, now.Add(-domain.LoginNoticeKeep), now.Add(-domain.LoginForget))
 }
 
 // nightly runs the coverage of the day that ended, retrying a failed run after

@@ -43,3 +43,21 @@ func TestCleanupSettings(t *testing.T) {
 		t.Fatal("runs kept 10 days: the catch-up needs 35")
 	}
 }
+
+func TestTrustedProxiesFromTheEnvironment(t *testing.T) {
+	c, err := FromEnv(func(k string) string {
+		return map[string]string{"CDT_TRUSTED_PROXIES": " 10.0.0.1, 192.168.0.0/16,,::1 "}[k]
+	})
+	if err != nil || strings.Join(c.TrustedProxies, "|") != "10.0.0.1|192.168.0.0/16|::1" {
+		t.Fatalf("%q %v", c.TrustedProxies, err)
+	}
+	if c, _ := FromEnv(func(string) string { return "" }); len(c.TrustedProxies) != 0 {
+		t.Fatalf("default: %q, want none", c.TrustedProxies)
+	}
+	for _, bad := range []string{"proxy.example", "10.0.0.0/33", "*"} {
+		_, err := FromEnv(func(k string) string { return map[string]string{"CDT_TRUSTED_PROXIES": bad}[k] })
+		if err == nil || !strings.Contains(err.Error(), "CDT_TRUSTED_PROXIES") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

@@ -25,6 +25,9 @@ type IngestOptions struct {
 	Concurrency []int // clients; each is a distinct member
 	MongoURI    string
 	Out         io.Writer
+	// NoAudit runs the server without its audit trail (CDT_DEBUG_NO_AUDIT),
+	// to compare.
+	NoAudit bool
 }
 
 // IngestResult is one line of the ingest table.
@@ -47,6 +50,9 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 		"CDT_LOG_LEVEL=info", "CDT_DB=bench_ingest", "CDT_ASSIST_RATE=1000000", "CDT_LOGIN_RATE=1000"}
 	if o.MongoURI != "" {
 		env = append(env, "CDT_MONGO_URI="+o.MongoURI)
+	}
+	if o.NoAudit {
+		env = append(env, "CDT_DEBUG_NO_AUDIT=true")
 	}
 	if err := dropDatabase(ctx, o.MongoURI, "bench_ingest"); err != nil {
 		return nil, err
@@ -107,10 +113,10 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 				"outcome":     "done", "citizen_gender": "f", "citizen_age_group": "36_60", "place": "door"}
 		}
 		// Warm up, then measure. Worker w always uses member w.
-		api := LoadWorkers(min(200, o.Requests), conc, func(w, _ int) error {
+		LoadWorkers(min(200, o.Requests), conc, func(w, _ int) error {
 			return postRecord(clients[w%len(clients)], body(w))
 		})
-		api = LoadWorkers(o.Requests, conc, func(w, _ int) error {
+		api := LoadWorkers(o.Requests, conc, func(w, _ int) error {
 			return postRecord(clients[w%len(clients)], body(w))
 		})
 		doc := func(w int) any {
@@ -123,17 +129,21 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 				RecordedAt: time.Now(), Outcome: "done", Gender: "f", AgeGroup: "36_60", Place: "door", By: m.login,
 				Delta: domain.DeltaID("pbench", 1)})
 		}
-		rawStats := LoadWorkers(min(200, o.Requests), conc, func(w, _ int) error {
+		LoadWorkers(min(200, o.Requests), conc, func(w, _ int) error {
 			_, err := raw.InsertOne(ctx, doc(w))
 			return err
 		})
-		rawStats = LoadWorkers(o.Requests, conc, func(w, _ int) error {
+		rawStats := LoadWorkers(o.Requests, conc, func(w, _ int) error {
 			_, err := raw.InsertOne(ctx, doc(w))
 			return err
 		})
 		results = append(results, IngestResult{Clients: conc, API: api, Raw: rawStats})
 	}
-	writeIngest(o.Out, results, backend(o.MongoURI))
+	label := backend(o.MongoURI) + ", audit trail on"
+	if o.NoAudit {
+		label = backend(o.MongoURI) + ", audit trail off"
+	}
+	writeIngest(o.Out, results, label)
 	return results, nil
 }
 
