@@ -94,8 +94,13 @@ func pick(cond bool, yes, no int) int {
 }
 
 // cacheable are the routes whose answers carry nothing personal and may be
-// cached: the static files and the phone app's shell.
-var cacheable = map[string]bool{"GET /static/*file": true, "GET /app/sw.js": true, "GET /app/manifest.webmanifest": true}
+// cached: the static files, the favicon, the phone app's shell and the open
+// data feed (public by design, counts of 1 to 4 already withheld).
+var cacheable = map[string]bool{
+	"GET /static/*file": true, "GET /favicon.ico": true,
+	"GET /app/sw.js": true, "GET /app/manifest.webmanifest": true,
+	"GET /open/coverage.json": true, "GET /open/coverage.csv": true,
+}
 
 // scoped says which rules name a resource or a commune in their requests.
 var scoped = map[string]bool{"in-scope": true, "read-one": true, "manage-commune": true, "manage-one": true}
