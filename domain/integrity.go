@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +59,12 @@ type Flag struct {
 	Evidence    Evidence
 	Status      string
 	CreatedAt   time.Time
+	// Records describe the records (what the review queue shows), filled
+	// by the job from the records it read; RecordIDs is what counts.
+	Records []FlaggedRecord
+	// Excluded are the records taken out of the figures after the flag was
+	// confirmed (all of RecordIDs once the exclusion is complete).
+	Excluded    []string
 	Comment     string // the reviewer's comment, without personal data
 	ReviewedBy  string
 	ReviewedAt  time.Time
@@ -105,6 +112,37 @@ func MergeFlag(stored, found Flag) Flag {
 	return found
 }
 
+// FlaggedRecord is what a leader needs to recognise a flagged record.
+type FlaggedRecord struct {
+	ID          string    `json:"id"`
+	MemberID    string    `json:"member_id"`
+	Service     string    `json:"service"`
+	VillageCode string    `json:"village_code"`
+	OccurredAt  time.Time `json:"occurred_at"`
+	Outcome     string    `json:"outcome"`
+}
+
+// BriefOf describes r for a flag.
+func BriefOf(r Record) FlaggedRecord {
+	return FlaggedRecord{ID: r.ID, MemberID: r.MemberID, Service: r.Service, VillageCode: r.VillageCode,
+		OccurredAt: r.OccurredAt.UTC(), Outcome: r.Outcome}
+}
+
+// PendingExclusion lists the records of a confirmed flag not yet excluded
+// from the figures (nil for other flags).
+func (f Flag) PendingExclusion() []string {
+	if f.Status != FlagConfirmed {
+		return nil
+	}
+	var out []string
+	for _, id := range f.RecordIDs {
+		if !slices.Contains(f.Excluded, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // FlagReview is a leader's decision on a flag (PATCH /integrity/flags/{id}).
 type FlagReview struct {
 	Status  string `json:"status"`
@@ -133,6 +171,10 @@ func (f *Flag) Review(in FlagReview, by string, now time.Time) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
+	if f.Status == FlagConfirmed && len(f.Excluded) > 0 && in.Status != FlagConfirmed {
+		// Its records are out of the figures; there is no putting them back.
+		return fmt.Errorf("domain: flag %s: confirmed and excluded: %w", f.ID, ErrConflict)
+	}
 	f.Status, f.Comment, f.ReviewedBy, f.ReviewedAt = in.Status, comment, by, now.UTC().Truncate(time.Millisecond)
 	return nil
 }
@@ -147,10 +189,13 @@ type FlagFilter struct {
 	After       string // the ID of the last flag of the previous page
 }
 
-// FlagStore persists flags. SaveFlags applies MergeFlag to flags found
-// again, so re-running a day never duplicates or reopens a flag.
+// FlagStore persists flags. SaveFlags stores the flags found for day: it
+// applies MergeFlag to flags found again, so re-running a day never
+// duplicates or reopens a flag, and removes the open flags of day that were
+// not found again (a threshold changed, a record was excluded); reviewed
+// flags stay.
 type FlagStore interface {
-	SaveFlags(ctx context.Context, flags []Flag) error
+	SaveFlags(ctx context.Context, day Date, flags []Flag) error
 	Flag(ctx context.Context, id string) (Flag, error) // ErrNotFound
 	FindFlags(ctx context.Context, f FlagFilter) ([]Flag, string, error)
 	UpdateFlag(ctx context.Context, id string, fn func(*Flag) error) (Flag, error) // ErrNotFound, fn's errors

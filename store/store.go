@@ -51,6 +51,7 @@ type DB struct {
 	Coverage   *Coverage
 	Trainings  *Trainings
 	Privacy    *Privacy
+	Integrity  *Integrity
 	Audit      *Audit
 	Throttles  *LoginThrottles
 
@@ -114,6 +115,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	d.Coverage = newCoverage(db)
 	d.Trainings = newTrainings(db, o.Now)
 	d.Privacy = newPrivacy(db, o.Now)
+	d.Integrity = newIntegrity(db, o.Now)
 	d.Audit = newAudit(db)
 	d.Throttles = &LoginThrottles{coll: db.Collection(collLoginThrottles)}
 	return d, nil
