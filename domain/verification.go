@@ -151,10 +151,14 @@ func (v *Verification) Settle(in VerificationAnswer, by string, now time.Time, v
 		p.Add("corrected.outcome", "one_of", strings.Join(Outcomes, ", "))
 	}
 	if c.VillageCode != "" && (village == nil || !village(c.VillageCode)) {
-		p.Add("corrected.village_code", "unknown")
+		p.Add("corrected.village_code", "unknown_village")
 	}
-	if !c.OccurredAt.IsZero() && (c.OccurredAt.After(now.Add(MaxFuture)) || c.OccurredAt.Before(now.Add(-MaxPast))) {
-		p.Add("corrected.occurred_at", "out_of_range")
+	switch {
+	case c.OccurredAt.IsZero():
+	case c.OccurredAt.After(now.Add(MaxFuture)):
+		p.Add("corrected.occurred_at", "future")
+	case c.OccurredAt.Before(now.Add(-MaxPast)):
+		p.Add("corrected.occurred_at", "too_old", 90)
 	}
 	if err := p.Err(); err != nil {
 		return err

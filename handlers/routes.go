@@ -147,6 +147,12 @@ func (s audiences) apiTable() Table {
 
 		{get, "/audit", ManageCommune, json(a.ListAudit)},
 
+		{get, "/integrity/flags", ManageCommune, s.viewed(json(a.ListFlags))},
+		{patch, "/integrity/flags/:id", ManageOne, json(a.PatchFlag)},
+		{post, "/assistance/:id/verification", VerifyOne, json(a.RequestVerification)},
+		{get, "/verifications", InScope, s.viewed(json(a.ListVerifications))},
+		{patch, "/verifications/:id", ReadOne, json(a.PatchVerification)},
+
 		{post, "/imports/registry", Managers, json(a.ImportRegistry)},
 	}}
 }
@@ -209,6 +215,11 @@ func (s audiences) pagesTable() Table {
 
 		{get, "/audit", ManageCommune, page(p.AuditPage)},
 
+		{get, "/integrity", Managers, page(p.IntegrityPage)},
+		{get, "/communes/:code/integrity", ManageCommune, s.viewed(page(p.ReviewPage))},
+		{post, "/integrity/flags/:id", ManageOne, page(p.ReviewFlagSubmit)},
+		{post, "/verifications/:id", ManageOne, page(p.VerificationSubmit)},
+
 		{get, "/imports/registry", Managers, page(p.ImportPage)},
 		{post, "/imports/registry", Managers, page(p.ImportSubmit)},
 		{get, "/imports/registry/template.xlsx", Managers, page(p.ImportTemplate)},
@@ -229,6 +240,7 @@ func (s audiences) appTables() []Table {
 			{get, "/app/log", Field, page(s.app.LogForm)},
 			{post, "/app/log", Field, page(s.app.LogSubmit)},
 			{get, "/app/records", Field, s.viewed(page(s.app.Records))},
+			{post, "/app/verifications/:id", Field, page(s.app.AnswerSubmit)},
 		}},
 		{Audience: "fieldapp", Prefix: "/app/api", Use: []gin.HandlerFunc{s.csrf(httpx.Fail)}, Session: s.sessions.Require(httpx.Fail), Routes: []Route{
 			{post, "/assistance/batch", Field, json(s.api.CreateAssistanceBatch)},

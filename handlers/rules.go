@@ -54,6 +54,11 @@ var (
 	// else loopback clients that came through no proxy. Logins are no key:
 	// every role is refused like anyone else.
 	Operations = Rule{Name: "operations", Public: true}
+	// VerifyOne: team leaders, commune leaders and province admins
+	// (Scope.Verifier), on one record of their scope (a team leader's team,
+	// a leader's commune): another is 404 (Scope.AskVerification); members
+	// 403.
+	VerifyOne = Rule{Name: "verify-one", Gate: domain.Scope.Verifier}
 	// Field: members and team leaders (Scope.Field), for the phone app and
 	// logging assistance; leaders 403.
 	Field = Rule{Name: "field", Gate: domain.Scope.Field}

@@ -13,8 +13,11 @@ import (
 
 // jobsRun runs a job once, now, and exits: cdt jobs run coverage [--full] [--date D].
 func jobsRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) >= 2 && args[0] == "run" && (args[1] == jobs.IntegrityJob || args[1] == jobs.SampleJob) {
+		return jobsRunIntegrity(ctx, args[1], args[2:], getenv, stdout, stderr)
+	}
 	if len(args) < 2 || args[0] != "run" || args[1] != jobs.CoverageJob {
-		return errors.New("usage: cdt jobs run coverage [--full] [--date YYYY-MM-DD]")
+		return errors.New("usage: cdt jobs run coverage [--full] [--date YYYY-MM-DD] | integrity [--date YYYY-MM-DD] | verification-sample [--week YYYY-MM-DD]")
 	}
 	fs := newFlagSet("jobs run coverage", stderr)
 	config := configFlags(fs, getenv)

@@ -33,6 +33,8 @@ type Deps struct {
 	Coverage  domain.CoverageStore
 	Jobs      JobStarter
 	Trainings domain.TrainingStore
+	// Integrity: the flags and verifications (issue 12).
+	Integrity Integrity
 	// Audit records the audit trail (never blocking); AuditTrail reads it.
 	Audit      domain.AuditLog
 	AuditTrail domain.AuditStore

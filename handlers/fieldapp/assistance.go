@@ -29,6 +29,9 @@ func (h *Handlers) logForm(c *gin.Context, status int, form, errs map[string]str
 	if err != nil {
 		return err
 	}
+	if err := h.withAsked(c, &ac); err != nil {
+		return err
+	}
 	d := appLogData{appContext: ac, Services: serviceOrder, Outcomes: domain.Outcomes, AgeGroups: domain.AgeGroups,
 		Genders: domain.Genders, Places: domain.Places, ClientID: uuid.NewString()}
 	if form == nil {

@@ -40,6 +40,7 @@ type appContext struct {
 	Villages []domain.Village
 	Commune  domain.Unit
 	Messages map[string]string // for app.js, translated
+	Asked    asked             // questions about the member's records (home and log pages)
 	reg      *domain.CommuneRegistry
 }
 
@@ -97,6 +98,9 @@ func (ac appContext) villageNames() map[string]string {
 	}
 	return out
 }
+
+// VillageNames is villageNames for the templates.
+func (ac appContext) VillageNames() map[string]string { return ac.villageNames() }
 
 // memberNames maps the IDs of the commune's members to their names.
 func (ac appContext) memberNames() map[string]string {

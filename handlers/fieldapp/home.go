@@ -29,6 +29,9 @@ func (h *Handlers) Home(c *gin.Context) error {
 		return err
 	}
 	ctx, today := c.Request.Context(), h.Today()
+	if err := h.withAsked(c, &ac); err != nil {
+		return err
+	}
 	d := appHomeData{appContext: ac, VillageName: ac.villageNames()}
 	if d.Today, err = h.Live.MemberCount(ctx, ac.Member.CommuneCode, ac.Member.ID, today, today); err != nil {
 		return err

@@ -98,9 +98,10 @@ func addRow(t *domain.CoverageRow, r domain.CoverageRow) {
 	}
 }
 
-// JobsPage answers GET /jobs: the coverage runs.
+// JobsPage answers GET /jobs: the runs of the jobs (coverage, integrity,
+// the verification sample), newest first.
 func (h *Handlers) JobsPage(c *gin.Context) error {
-	runs, err := h.Coverage.Runs(c.Request.Context(), "coverage", 50)
+	runs, err := h.Coverage.Runs(c.Request.Context(), "", 50)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/handlers/core"
 	"github.com/hue-cdt/cdt/handlers/httpx"
 	"github.com/hue-cdt/cdt/handlers/render"
 	"github.com/hue-cdt/cdt/i18n"
@@ -43,6 +44,8 @@ type dashboardData struct {
 	IdleTeams   []idleTeam
 	IdleMembers []idleMember
 	Admin       bool
+	Integrity   core.IntegritySummary
+	Rates       []rateLine
 }
 
 // DashboardPage answers GET /communes/{code}/dashboard: a commune's figures
@@ -57,6 +60,9 @@ func (h *Handlers) DashboardPage(c *gin.Context) error {
 	ctx := c.Request.Context()
 	l := render.Loc(c)
 	d := dashboardData{Commune: u, Admin: httpx.Scope(c).Admin()}
+	if d.Integrity, d.Rates, err = h.integrityOf(c, u.Code); err != nil {
+		return err
+	}
 	latest, err := h.Coverage.Latest(ctx, []string{u.Code})
 	if err != nil {
 		return err

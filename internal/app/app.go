@@ -267,6 +267,7 @@ type App struct {
 	Live         *ingest.Live
 	Consolidator *jobs.Consolidator
 	Coverage     *jobs.Coverage
+	Integrity    *jobs.Integrity
 	Cleanup      *jobs.Cleanup
 	Scheduler    *jobs.Scheduler
 	runs         sync.WaitGroup // manual runs in the background
@@ -330,7 +331,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	a.Server = handlers.New(handlers.Deps{
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Throttles: a.Store.Throttles, Auth: a.Auth,
 		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
-		Trainings: a.Store.Trainings, TrainingTarget: 0.9, Audit: trail, AuditTrail: a.Store.Audit,
+		Trainings: a.Store.Trainings, Integrity: a.integrityDeps(), TrainingTarget: 0.9, Audit: trail, AuditTrail: a.Store.Audit,
 		Ready: a.Store.Ready, RequestTimeout: cfg.RequestTimeout, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
 		Metrics: a.Metrics.Handler(), MetricsToken: cfg.MetricsToken, Observe: a.Metrics.Request,
 	})
@@ -377,6 +378,7 @@ func (a *App) prepare(ctx context.Context) error {
 	a.Coverage = &jobs.Coverage{Units: a.Units, Registry: st.Registry, Store: st.Coverage, Consolidator: a.Consolidator,
 		Leases: st.Leases, Owner: a.Process, Now: a.Cfg.Now, Log: a.Log, AtHour: hour, AtMinute: minute,
 		LeaseTTL: a.Cfg.JobLeaseTTL, Delay: a.Cfg.JobDelay, Trained: a.trained}
+	a.Integrity = a.newIntegrity()
 	a.Cleanup = a.newCleanup()
 	if err := a.ensureAdmin(ctx); err != nil {
 		return err
@@ -397,6 +399,7 @@ func (a *App) newCleanup() *jobs.Cleanup {
 	c.Add("registry_claims", st.Registry.PruneClaims)
 	c.Add("training_claims", st.Trainings.PruneClaims)
 	c.Add("privacy_claims", st.Privacy.PruneClaims)
+	c.Add("integrity_claims", st.Integrity.PruneClaims)
 	c.Add("job_runs", func(ctx context.Context, now time.Time) (int, error) {
 		return st.Coverage.DeleteRunsBefore(ctx, now.Add(-a.Cfg.RunsKept))
 	})
@@ -553,6 +556,13 @@ func (a *App) Start(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	// Integrity follows coverage: the nightly run calls it when coverage is
+	// done; this check catches a day (or a week's sample) still missing.
+	if err := sched.EveryFromStart("integrity-catch-up", a.Cfg.CoverageCheck, func(ctx context.Context) error {
+		return a.integrityNightly(ctx, jobs.TriggerCatchUp)
+	}); err != nil {
+		return err
+	}
 	a.Scheduler = sched
 	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopBackground, a.background = cancel, make(chan struct{})
@@ -644,8 +654,11 @@ func (a *App) nightly(ctx context.Context) error {
 	var err error
 	for attempt, wait := range []time.Duration{time.Minute, 5 * time.Minute, 0} {
 		_, err = a.Coverage.RunNightly(ctx, jobs.TriggerNightly, attempt+1)
-		if err == nil || errors.Is(err, domain.ErrJobRunning) || ctx.Err() != nil {
-			return nil // done, done elsewhere, or stopping (the next start redoes it)
+		if err == nil {
+			return a.integrityNightly(ctx, jobs.TriggerNightly) // right after coverage
+		}
+		if errors.Is(err, domain.ErrJobRunning) || ctx.Err() != nil {
+			return nil // done elsewhere, or stopping (the next start redoes it)
 		}
 		a.Log.Warn("nightly coverage run failed; retrying", "attempt", attempt+1, "err", err)
 		if wait == 0 || domain.Sleep(ctx, wait) != nil {

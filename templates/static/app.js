@@ -325,6 +325,8 @@
       el.classList.toggle('offline-off', !ok);
       if (ok) el.removeAttribute('aria-disabled'); else el.setAttribute('aria-disabled', 'true');
     }
+    // Questions about the member's records are answered online only.
+    for (const el of document.querySelectorAll('[data-online-only]')) el.hidden = off;
     const note = $('#offline-note');
     if (note) {
       if (!off) note.textContent = '';
