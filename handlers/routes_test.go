@@ -74,6 +74,14 @@ func expect(rule string, role domain.Role, out bool) int {
 		return pick(out && !admin, http.StatusNotFound, 0)
 	case "manage-commune":
 		return pick(admin || leader && !out, 0, http.StatusForbidden)
+	case "verify-one":
+		switch {
+		case admin:
+			return 0
+		case role == domain.RoleMember:
+			return http.StatusForbidden // the gate, before the record is looked at
+		}
+		return pick(out, http.StatusNotFound, 0)
 	case "manage-one":
 		switch {
 		case admin:
@@ -103,7 +111,7 @@ var cacheable = map[string]bool{
 }
 
 // scoped says which rules name a resource or a commune in their requests.
-var scoped = map[string]bool{"in-scope": true, "read-one": true, "manage-commune": true, "manage-one": true}
+var scoped = map[string]bool{"in-scope": true, "read-one": true, "manage-commune": true, "manage-one": true, "verify-one": true}
 
 // TestEveryRouteAnswersItsRule walks the router's own list of routes and
 // sends every route, as every role and anonymously, a request inside and
@@ -126,6 +134,7 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 			"starts_at": "2026-11-10T08:00:00+07:00", "ends_at": "2026-11-10T11:00:00+07:00"}
 	}
 	empty := url.Values{}
+	ix := newIntegrityFixture(e, f)
 
 	rows := map[string]row{
 		"GET /healthz":                  {rule: "public", in: get("/healthz"), ok: []int{200}},
@@ -224,6 +233,19 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"POST /api/v1/imports/registry": {rule: "managers", in: in(req{path: "/api/v1/imports/registry?dry_run=true",
 			csv: "Xã/Phường,Tổ,Họ và tên,Số điện thoại\n19753,Tổ CNSCĐ TDP 1,Trần Thị Bình,0905111333\n"}), ok: []int{200}},
 		"GET /api/v1/audit": {rule: "manage-commune", in: get("/api/v1/audit?commune=" + f.CommuneA), out: get("/api/v1/audit?commune=" + f.CommuneB), ok: []int{200}},
+		"GET /api/v1/integrity/flags": {rule: "manage-commune", in: get("/api/v1/integrity/flags?commune=" + f.CommuneA),
+			out: get("/api/v1/integrity/flags?commune=" + f.CommuneB), ok: []int{200}},
+		"PATCH /api/v1/integrity/flags/:id": {rule: "manage-one",
+			in:  in(req{path: "/api/v1/integrity/flags/" + ix.flagA, json: map[string]string{"status": "dismissed", "comment": "Đã gọi, đúng"}}),
+			out: in(req{path: "/api/v1/integrity/flags/" + ix.flagB, json: map[string]string{"status": "dismissed", "comment": "Đã gọi, đúng"}}), ok: []int{200}},
+		"POST /api/v1/assistance/:id/verification": {rule: "verify-one",
+			in:  in(req{path: "/api/v1/assistance/" + ix.recA + "/verification", json: map[string]string{"reason": "Xin xác nhận"}}),
+			out: in(req{path: "/api/v1/assistance/" + ix.recB + "/verification", json: map[string]string{"reason": "Xin xác nhận"}}), ok: []int{201, 409}},
+		"GET /api/v1/verifications": {rule: "in-scope", in: get("/api/v1/verifications?commune=" + f.CommuneA),
+			out: get("/api/v1/verifications?commune=" + f.CommuneB), ok: []int{200}},
+		"PATCH /api/v1/verifications/:id": {rule: "read-one",
+			in:  in(req{path: "/api/v1/verifications/" + ix.verA, json: map[string]string{"status": "confirmed", "answer": "Đúng"}}),
+			out: in(req{path: "/api/v1/verifications/" + ix.verB, json: map[string]string{"status": "confirmed", "answer": "Đúng"}}), ok: []int{200}},
 
 		"GET /login":          {rule: "public", in: get("/login"), ok: []int{200, 303}},
 		"POST /login":         {rule: "public", in: in(req{path: "/login", form: url.Values{"username": {"admin"}, "password": {apptest.AdminPassword}}}), ok: []int{303}, fresh: true},
@@ -289,11 +311,20 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"POST /imports/registry":              {rule: "managers", in: in(req{path: "/imports/registry", form: empty}), ok: []int{422}},
 		"GET /imports/registry/template.xlsx": {rule: "managers", in: get("/imports/registry/template.xlsx"), ok: []int{200}},
 		"GET /audit":                          {rule: "manage-commune", in: get("/audit?commune=" + f.CommuneA), out: get("/audit?commune=" + f.CommuneB), ok: []int{200}},
+		"GET /integrity":                      {rule: "managers", in: get("/integrity"), ok: []int{200, 303}},
+		"GET /communes/:code/integrity": {rule: "manage-commune", in: get("/communes/" + f.CommuneA + "/integrity"),
+			out: get("/communes/" + f.CommuneB + "/integrity"), ok: []int{200}},
+		"POST /integrity/flags/:id": {rule: "manage-one",
+			in:  in(req{path: "/integrity/flags/" + ix.flagA, form: url.Values{"action": {"dismiss"}, "comment": {"Đã gọi, đúng"}}}),
+			out: in(req{path: "/integrity/flags/" + ix.flagB, form: url.Values{"action": {"dismiss"}, "comment": {"Đã gọi, đúng"}}}), ok: []int{303}},
+		"POST /verifications/:id": {rule: "manage-one", in: in(req{path: "/verifications/" + ix.verA, form: url.Values{"status": {"unreachable"}}}),
+			out: in(req{path: "/verifications/" + ix.verB, form: url.Values{"status": {"unreachable"}}}), ok: []int{303}},
 
-		"GET /app":         {rule: "field", in: get("/app"), ok: []int{200}},
-		"GET /app/log":     {rule: "field", in: get("/app/log"), ok: []int{200}},
-		"POST /app/log":    {rule: "field", in: in(req{path: "/app/log", form: empty}), ok: []int{422}},
-		"GET /app/records": {rule: "field", in: get("/app/records"), ok: []int{200}},
+		"GET /app":                    {rule: "field", in: get("/app"), ok: []int{200}},
+		"GET /app/log":                {rule: "field", in: get("/app/log"), ok: []int{200}},
+		"POST /app/log":               {rule: "field", in: in(req{path: "/app/log", form: empty}), ok: []int{422}},
+		"GET /app/records":            {rule: "field", in: get("/app/records"), ok: []int{200}},
+		"POST /app/verifications/:id": {rule: "field", in: in(req{path: "/app/verifications/" + ix.verA, form: url.Values{"status": {"confirmed"}}}), ok: []int{303}},
 		"POST /app/api/assistance/batch": {rule: "field", in: func() req {
 			return req{path: "/app/api/assistance/batch", json: map[string]any{"records": []any{record()}}}
 		}, ok: []int{200}},
