@@ -17,7 +17,7 @@ import (
 // benchCmd runs the benchmarks against the real binary (this executable).
 func benchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: cdt bench registry|ingest|scale|login|audit|ferretdb [--requests N] [--concurrency 1,8,32] [--sizes …] [--mongo-uri URI]")
+		return errors.New("usage: cdt bench registry|ingest|scale|login|audit|integrity|ferretdb [--requests N] [--concurrency 1,8,32] [--sizes …] [--mongo-uri URI]")
 	}
 	fs := newFlagSet("bench "+args[0], stderr)
 	requests := fs.Int("requests", 500, "requests per measurement")
@@ -30,6 +30,8 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	pgURL := fs.String("postgresql-url", "postgres://ferretdb:ferretdb@127.0.0.1:5432/ferretdb", "ferretdb: the PostgreSQL database")
 	addr := fs.String("addr", "127.0.0.1:27018", "ferretdb: where to listen")
 	national := fs.Bool("national", false, "registry: seed the national registry instead of the demo data")
+	dateF := fs.String("date", "", "integrity: the day to flag (default: yesterday)")
+	rounds := fs.Int("rounds", 3, "integrity: rounds of each measurement (the best counts)")
 	audit := fs.Bool("audit", true, "ingest: with the audit trail (false: without, to compare)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -71,6 +73,8 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	case "scan", "addday":
 		return benchInternal(ctx, args[0], *records, getenv, stdout, stderr)
+	case "integrity":
+		return benchIntegrity(ctx, *dateF, *rounds, getenv, stdout, stderr)
 	case "ferretdb":
 		// FerretDB over PostgreSQL, from the module version cdt embeds, until
 		// SIGTERM: the production-like backend of scripts/bench.

@@ -74,3 +74,37 @@ func jobsRunIntegrity(ctx context.Context, job string, args []string, getenv fun
 		run.Communes, run.Records, run.FinishedAt.Sub(run.StartedAt).Seconds())
 	return nil
 }
+
+// benchIntegrity runs cdt bench integrity [--date D] [--rounds N] on the
+// configured database (seeded beforehand): the integrity run of a day
+// against one plain read of that day's records.
+func benchIntegrity(ctx context.Context, date string, rounds int, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := app.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, "warn")
+	a, err := app.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close(context.Background())
+	day := a.Integrity.NightlyDay()
+	if date != "" {
+		var ok bool
+		if day, ok = domain.ParseDate(date); !ok {
+			return fmt.Errorf("--date: %q is not a date (YYYY-MM-DD)", date)
+		}
+	}
+	b, err := a.BenchIntegrity(ctx, day, rounds)
+	if err != nil {
+		return err
+	}
+	ratio := 0.0
+	if b.Plain > 0 {
+		ratio = float64(b.Job) / float64(b.Plain)
+	}
+	fmt.Fprintf(stdout, "integrity %s: %d records in %d communes; plain read %d ms, integrity run %d ms (%.2f×), %d flags\n",
+		b.Day, b.Records, b.Communes, b.Plain.Milliseconds(), b.Job.Milliseconds(), ratio, b.Flags)
+	return nil
+}

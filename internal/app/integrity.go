@@ -93,3 +93,46 @@ func (p dayPages) DayRecords(ctx context.Context, commune string, day domain.Dat
 		f.After = next
 	}
 }
+
+// IntegrityBench is one measurement of cdt bench integrity.
+type IntegrityBench struct {
+	Day      domain.Date
+	Records  int           // the day's records
+	Plain    time.Duration // one plain read of every commune's day
+	Job      time.Duration // one integrity run of the day
+	Flags    int           // flags stored for the day
+	Communes int
+}
+
+// BenchIntegrity measures the integrity run of day against a plain read of
+// the same day's records (every commune's DayRecords, nothing else): the
+// best of rounds of each, alternated so that neither profits from a cache
+// warmed by the other alone.
+func (a *App) BenchIntegrity(ctx context.Context, day domain.Date, rounds int) (IntegrityBench, error) {
+	b := IntegrityBench{Day: day}
+	codes := a.Units.Find(domain.UnitFilter{Level: domain.LevelCommune, AsOf: day})
+	b.Communes = len(codes)
+	for i := range max(rounds, 1) {
+		start := time.Now()
+		n := 0
+		for _, c := range codes {
+			if err := a.Integrity.Records.DayRecords(ctx, c.Code, day, func(domain.Record) error { n++; return nil }); err != nil {
+				return b, err
+			}
+		}
+		if d := time.Since(start); i == 0 || d < b.Plain {
+			b.Plain = d
+		}
+		b.Records = n
+		start = time.Now()
+		if _, err := a.Integrity.RunDay(ctx, day, jobs.TriggerManual); err != nil {
+			return b, err
+		}
+		if d := time.Since(start); i == 0 || d < b.Job {
+			b.Job = d
+		}
+	}
+	flags, _, err := a.Store.Integrity.FindFlags(ctx, domain.FlagFilter{From: day, To: day})
+	b.Flags = len(flags)
+	return b, err
+}
