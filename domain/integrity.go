@@ -64,10 +64,10 @@ type Flag struct {
 	Records []FlaggedRecord
 	// Excluded are the records taken out of the figures after the flag was
 	// confirmed (all of RecordIDs once the exclusion is complete).
-	Excluded    []string
-	Comment     string // the reviewer's comment, without personal data
-	ReviewedBy  string
-	ReviewedAt  time.Time
+	Excluded   []string
+	Comment    string // the reviewer's comment, without personal data
+	ReviewedBy string
+	ReviewedAt time.Time
 }
 
 // Evidence holds the numbers that justify a flag; each kind fills its own.

@@ -37,7 +37,7 @@ type Integrity struct {
 	Units     *domain.UnitCatalog
 	Registry  domain.RegistryStore
 	Records   DayReader
-	Rollups   RollupReader        // nil: member_above_median is skipped
+	Rollups   RollupReader         // nil: member_above_median is skipped
 	Trainings domain.TrainingStore // nil: training_day is skipped
 	Flags     domain.FlagStore
 	Verify    domain.VerificationStore

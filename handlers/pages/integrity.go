@@ -332,5 +332,3 @@ func (h *Handlers) integrityOf(c *gin.Context, code string) (core.IntegritySumma
 	}
 	return s, rates, nil
 }
-
-
