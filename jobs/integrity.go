@@ -139,19 +139,33 @@ func (j *Integrity) abandonOrphans(ctx context.Context, job string) error {
 var errEnough = errors.New("jobs: enough records")
 
 func (j *Integrity) flagDay(ctx context.Context, rec *domain.JobRun) error {
+	phases := map[string]time.Duration{}
+	mark := func(name string, start time.Time) { phases[name] += time.Since(start) }
+	defer func() {
+		args := []any{"run", rec.ID}
+		for _, p := range []string{"exclusions", "registries", "trainings", "read", "evening", "rollups", "detect", "save"} {
+			args = append(args, p, phases[p].Milliseconds())
+		}
+		j.Log.Debug("integrity phases (ms)", args...)
+	}()
+	t0 := time.Now()
 	if err := j.FinishExclusions(ctx); err != nil {
 		return err
 	}
+	mark("exclusions", t0)
 	day, th, now := rec.Date, j.Thresholds, j.Now()
 	communes := j.Units.Find(domain.UnitFilter{Level: domain.LevelCommune, AsOf: day})
 	codes := make([]string, len(communes))
 	for i, c := range communes {
 		codes[i] = c.Code
 	}
+	t0 = time.Now()
 	regs, err := j.Registry.Registries(ctx, codes)
 	if err != nil {
 		return err
 	}
+	mark("registries", t0)
+	t0 = time.Now()
 	var trainings []domain.Training
 	if j.Trainings != nil {
 		all, err := j.Trainings.Trainings(ctx)
@@ -164,17 +178,21 @@ func (j *Integrity) flagDay(ctx context.Context, rec *domain.JobRun) error {
 			}
 		}
 	}
+	mark("trainings", t0)
 	cross := domain.NewCommuneCrossing(day)
 	briefs := map[string]domain.FlaggedRecord{} // records with a household: the cross-commune flags'
 	var flags []domain.Flag
 	for _, code := range codes {
 		var recs []domain.Record
+		t0 = time.Now()
 		if err := j.Records.DayRecords(ctx, code, day, func(r domain.Record) error {
 			recs = append(recs, r)
 			return nil
 		}); err != nil {
 			return err
 		}
+		mark("read", t0)
+		t0 = time.Now()
 		// The evening before from NightStart on: newest first, so the read
 		// stops at the first record before it.
 		var evening []domain.Record
@@ -188,10 +206,14 @@ func (j *Integrity) flagDay(ctx context.Context, rec *domain.JobRun) error {
 		if err != nil && !errors.Is(err, errEnough) {
 			return err
 		}
+		mark("evening", t0)
+		t0 = time.Now()
 		rec.Records += len(recs)
 		in := domain.IntegrityDay{Day: day, Commune: code, Records: recs, Registry: regs[code], Trainings: trainings,
 			WholeNights: true, PrevEvening: evening}
-		if j.Rollups != nil && len(recs) > 0 {
+		// member_above_median looks back only for a member with enough
+		// records today: the rollup is read for those communes alone.
+		if j.Rollups != nil && busiest(recs) >= th.MedianMinRecords {
 			r, err := j.Rollups.Rollup(ctx, code)
 			if err != nil {
 				return err
@@ -205,6 +227,8 @@ func (j *Integrity) flagDay(ctx context.Context, rec *domain.JobRun) error {
 				}
 			}
 		}
+		mark("rollups", t0)
+		t0 = time.Now()
 		found := domain.DetectIntegrity(in, th, now)
 		describe(found, append(slices.Clone(recs), evening...))
 		flags = append(flags, found...)
@@ -214,6 +238,7 @@ func (j *Integrity) flagDay(ctx context.Context, rec *domain.JobRun) error {
 				briefs[r.ID] = domain.BriefOf(r)
 			}
 		}
+		mark("detect", t0)
 	}
 	crossing := cross.Flags(th, now)
 	for i := range crossing {
@@ -223,7 +248,19 @@ func (j *Integrity) flagDay(ctx context.Context, rec *domain.JobRun) error {
 	}
 	flags = append(flags, crossing...)
 	rec.Communes = len(codes)
+	t0 = time.Now()
+	defer mark("save", t0)
 	return j.Flags.SaveFlags(ctx, day, flags)
+}
+
+// busiest is the most records one member has in recs.
+func busiest(recs []domain.Record) int {
+	n, most := map[string]int{}, 0
+	for _, r := range recs {
+		n[r.MemberID]++
+		most = max(most, n[r.MemberID])
+	}
+	return most
 }
 
 // describe fills each flag's Records from recs.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"maps"
@@ -124,6 +125,9 @@ func (s *Integrity) SaveFlags(ctx context.Context, day domain.Date, flags []doma
 		if ok && old.Status != domain.FlagOpen {
 			continue // reviewed: what the leader judged stays
 		}
+		if ok && sameFinding(old.toDomain(), f) {
+			continue // found again as it was: nothing to write
+		}
 		if _, err := s.UpdateFlag(ctx, f.ID, func(cur *domain.Flag) error {
 			*cur = domain.MergeFlag(*cur, f)
 			return nil
@@ -139,6 +143,16 @@ func (s *Integrity) SaveFlags(ctx context.Context, day domain.Date, flags []doma
 		}
 	}
 	return nil
+}
+
+// sameFinding reports whether found says what stored says: the same
+// records, evidence and descriptions.
+func sameFinding(stored, found domain.Flag) bool {
+	a, b := toFlagDoc(stored, 0), toFlagDoc(found, 0)
+	a.CreatedAt, b.CreatedAt, a.Status, b.Status = time.Time{}, time.Time{}, "", ""
+	x, errA := bson.Marshal(a)
+	y, errB := bson.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(x, y)
 }
 
 // Flag returns flag id.

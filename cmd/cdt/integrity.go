@@ -83,7 +83,7 @@ func benchIntegrity(ctx context.Context, date string, rounds int, getenv func(st
 	if err != nil {
 		return err
 	}
-	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, "warn")
+	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel) // CDT_LOG_LEVEL=debug: the job's phases
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		return err
