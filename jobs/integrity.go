@@ -25,6 +25,11 @@ type RollupReader interface {
 	Rollup(ctx context.Context, commune string) (*domain.Rollup, error)
 }
 
+// TrainingReader gives the trainings whose hours overlap [from, to).
+type TrainingReader interface {
+	TrainingsBetween(ctx context.Context, from, to time.Time) ([]domain.Training, error)
+}
+
 // Integrity flags, for one day, the records that suggest padding or errors
 // (domain.DetectIntegrity, issue 12): it reads each commune's records of the
 // day once (and the last evening hours of the day before, so that a night
@@ -37,8 +42,8 @@ type Integrity struct {
 	Units     *domain.UnitCatalog
 	Registry  domain.RegistryStore
 	Records   DayReader
-	Rollups   RollupReader         // nil: member_above_median is skipped
-	Trainings domain.TrainingStore // nil: training_day is skipped
+	Rollups   RollupReader   // nil: member_above_median is skipped
+	Trainings TrainingReader // nil: training_day is skipped
 	Flags     domain.FlagStore
 	Verify    domain.VerificationStore
 	// Exclude takes a record out of the figures (domain.RecordCare's
@@ -168,7 +173,7 @@ func (j *Integrity) flagDay(ctx context.Context, rec *domain.JobRun) error {
 	t0 = time.Now()
 	var trainings []domain.Training
 	if j.Trainings != nil {
-		all, err := j.Trainings.Trainings(ctx)
+		all, err := j.Trainings.TrainingsBetween(ctx, day.Time(), day.Next().Time())
 		if err != nil {
 			return err
 		}

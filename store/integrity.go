@@ -354,3 +354,19 @@ func (s *Integrity) UpdateVerification(ctx context.Context, id string, fn func(*
 			return wrap("save verification "+id, err)
 		})
 }
+
+// TrainingsBetween returns the trainings whose hours overlap [from, to):
+// the integrity job's training_day, which needs a day's trainings only and
+// so leaves the others' attendance lists in the database.
+func (s *Trainings) TrainingsBetween(ctx context.Context, from, to time.Time) ([]domain.Training, error) {
+	docs, err := findDocs[trainingDoc](ctx, "trainings between", s.coll, bson.D{
+		{Key: "starts_at", Value: bson.D{{Key: "$lt", Value: to.UTC()}}}, {Key: "ends_at", Value: bson.D{{Key: "$gt", Value: from.UTC()}}}})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Training, len(docs))
+	for i, d := range docs {
+		out[i] = d.toDomain()
+	}
+	return out, nil
+}

@@ -166,3 +166,32 @@ func TestVerificationsCreateFindSettle(t *testing.T) {
 		t.Errorf("missing: %v", err)
 	}
 }
+
+func TestTrainingsBetweenGivesADaysTrainings(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.Open(t)
+	at := func(day, hour int) time.Time { return time.Date(2026, 11, day, hour, 0, 0, 0, domain.Location) }
+	ts := []domain.Training{
+		{ID: "t-morning", Title: "Sáng 20", StartsAt: at(20, 8), EndsAt: at(20, 11)},
+		{ID: "t-two-days", Title: "19 đến 21", StartsAt: at(19, 8), EndsAt: at(21, 17)},
+		{ID: "t-before", Title: "Ngày 19", StartsAt: at(19, 8), EndsAt: at(19, 17)},
+		{ID: "t-after", Title: "Ngày 21", StartsAt: at(21, 8), EndsAt: at(21, 17)},
+	}
+	for i := range ts {
+		ts[i].Level, ts[i].UnitCode, ts[i].CreatedAt = "province", "46", at(1, 8)
+	}
+	if err := db.Trainings.InsertTrainings(ctx, ts); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Trainings.TrainingsBetween(ctx, at(20, 0), at(21, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, tr := range got {
+		ids[tr.ID] = true
+	}
+	if len(got) != 2 || !ids["t-morning"] || !ids["t-two-days"] {
+		t.Errorf("trainings of the 20th: %v", ids)
+	}
+}
