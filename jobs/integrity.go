@@ -19,6 +19,13 @@ type DayReader interface {
 	DayRecords(ctx context.Context, commune string, day domain.Date, fn func(domain.Record) error) error
 }
 
+// SpanReader reads one commune's records that occurred in [from, to),
+// newest first, with every stored field: the day and the evening before it
+// in one read of the commune's list (ingest.Live.SpanRecords).
+type SpanReader interface {
+	SpanRecords(ctx context.Context, commune string, from, to time.Time, fn func(domain.Record) error) error
+}
+
 // RollupReader gives a commune's rollup (ingest.Live.Rollup): the
 // per-member per-day counts that member_above_median compares with.
 type RollupReader interface {
@@ -148,7 +155,7 @@ func (j *Integrity) flagDay(ctx context.Context, rec *domain.JobRun) error {
 	mark := func(name string, start time.Time) { phases[name] += time.Since(start) }
 	defer func() {
 		args := []any{"run", rec.ID}
-		for _, p := range []string{"exclusions", "registries", "trainings", "read", "evening", "rollups", "detect", "save"} {
+		for _, p := range []string{"exclusions", "registries", "trainings", "read", "rollups", "detect", "save"} {
 			args = append(args, p, phases[p].Milliseconds())
 		}
 		j.Log.Debug("integrity phases (ms)", args...)
@@ -188,30 +195,12 @@ func (j *Integrity) flagDay(ctx context.Context, rec *domain.JobRun) error {
 	briefs := map[string]domain.FlaggedRecord{} // records with a household: the cross-commune flags'
 	var flags []domain.Flag
 	for _, code := range codes {
-		var recs []domain.Record
 		t0 = time.Now()
-		if err := j.Records.DayRecords(ctx, code, day, func(r domain.Record) error {
-			recs = append(recs, r)
-			return nil
-		}); err != nil {
+		recs, evening, err := j.readDay(ctx, code, day)
+		if err != nil {
 			return err
 		}
 		mark("read", t0)
-		t0 = time.Now()
-		// The evening before from NightStart on: newest first, so the read
-		// stops at the first record before it.
-		var evening []domain.Record
-		err := j.Records.DayRecords(ctx, code, day.AddDays(-1), func(r domain.Record) error {
-			if r.OccurredAt.In(domain.Location).Hour() < th.NightStart {
-				return errEnough
-			}
-			evening = append(evening, r)
-			return nil
-		})
-		if err != nil && !errors.Is(err, errEnough) {
-			return err
-		}
-		mark("evening", t0)
 		t0 = time.Now()
 		rec.Records += len(recs)
 		in := domain.IntegrityDay{Day: day, Commune: code, Records: recs, Registry: regs[code], Trainings: trainings,
@@ -256,6 +245,43 @@ func (j *Integrity) flagDay(ctx context.Context, rec *domain.JobRun) error {
 	t0 = time.Now()
 	defer mark("save", t0)
 	return j.Flags.SaveFlags(ctx, day, flags)
+}
+
+// readDay reads commune's records of day and those of the evening before
+// from NightStart on (so that a night across midnight is judged whole):
+// in one read when the reader can, else the day, then the day before,
+// newest first, stopping at its first record before NightStart.
+func (j *Integrity) readDay(ctx context.Context, commune string, day domain.Date) (recs, evening []domain.Record, err error) {
+	dayStart := day.Time()
+	eveStart := time.Date(dayStart.Year(), dayStart.Month(), dayStart.Day()-1, j.Thresholds.NightStart, 0, 0, 0, domain.Location)
+	if sr, ok := j.Records.(SpanReader); ok {
+		err = sr.SpanRecords(ctx, commune, eveStart, day.Next().Time(), func(r domain.Record) error {
+			if r.Day == day {
+				recs = append(recs, r)
+			} else if !r.OccurredAt.Before(eveStart) {
+				evening = append(evening, r)
+			}
+			return nil
+		})
+		return recs, evening, err
+	}
+	if err := j.Records.DayRecords(ctx, commune, day, func(r domain.Record) error {
+		recs = append(recs, r)
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	err = j.Records.DayRecords(ctx, commune, day.AddDays(-1), func(r domain.Record) error {
+		if r.OccurredAt.Before(eveStart) {
+			return errEnough
+		}
+		evening = append(evening, r)
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		err = nil
+	}
+	return recs, evening, err
 }
 
 // busiest is the most records one member has in recs.
