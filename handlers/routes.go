@@ -10,6 +10,7 @@ import (
 	"github.com/hue-cdt/cdt/handlers/api"
 	"github.com/hue-cdt/cdt/handlers/fieldapp"
 	"github.com/hue-cdt/cdt/handlers/httpx"
+	"github.com/hue-cdt/cdt/handlers/openapi"
 	"github.com/hue-cdt/cdt/handlers/pages"
 	"github.com/hue-cdt/cdt/handlers/render"
 	"github.com/hue-cdt/cdt/templates"
@@ -51,7 +52,7 @@ type audiences struct {
 // a route is one line in one of these tables and one row in the route × role
 // matrix of routes_test.go.
 func (s audiences) tables() []Table {
-	return append([]Table{s.siteTable(), s.openTable(), s.apiTable(), s.pagesTable()}, s.appTables()...)
+	return append([]Table{s.siteTable(), s.openTable(), s.docsTable(), s.apiTable(), s.pagesTable()}, s.appTables()...)
 }
 
 // csrf protects a table's forms; fail answers a refused request.
@@ -94,6 +95,15 @@ func (s audiences) openTable() Table {
 	return Table{Audience: "open", Prefix: "/open", Routes: []Route{
 		{get, "/coverage.json", Public, json(s.api.OpenCoverageJSON)},
 		{get, "/coverage.csv", Public, json(s.api.OpenCoverageCSV)},
+	}}
+}
+
+// docsTable: the API's OpenAPI document and its page, for anyone. A route
+// added to apiTable is described in handlers/openapi/spec (see README, API).
+func (s audiences) docsTable() Table {
+	return Table{Audience: "docs", Prefix: "/api", Routes: []Route{
+		{get, "/openapi.json", Public, json(openapi.ServeJSON)},
+		{get, "/docs", Public, page(openapi.Page)},
 	}}
 }
 

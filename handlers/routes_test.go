@@ -94,12 +94,14 @@ func pick(cond bool, yes, no int) int {
 }
 
 // cacheable are the routes whose answers carry nothing personal and may be
-// cached: the static files, the favicon, the phone app's shell and the open
-// data feed (public by design, counts of 1 to 4 already withheld).
+// cached: the static files, the favicon, the phone app's shell, the open
+// data feed (public by design, counts of 1 to 4 already withheld) and the
+// API's OpenAPI document.
 var cacheable = map[string]bool{
 	"GET /static/*file": true, "GET /favicon.ico": true,
 	"GET /app/sw.js": true, "GET /app/manifest.webmanifest": true,
 	"GET /open/coverage.json": true, "GET /open/coverage.csv": true,
+	"GET /api/openapi.json": true,
 }
 
 // scoped says which rules name a resource or a commune in their requests.
@@ -139,6 +141,8 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"GET /app/sw.js":                {rule: "public", in: get("/app/sw.js"), ok: []int{200}},
 		"GET /app/manifest.webmanifest": {rule: "public", in: get("/app/manifest.webmanifest"), ok: []int{200}},
 		"GET /app/offline":              {rule: "public", in: get("/app/offline"), ok: []int{200}},
+		"GET /api/openapi.json":         {rule: "public", in: get("/api/openapi.json"), ok: []int{200}},
+		"GET /api/docs":                 {rule: "public", in: get("/api/docs"), ok: []int{200}},
 
 		"POST /api/v1/auth/login": {rule: "public", in: in(req{path: "/api/v1/auth/login", json: map[string]string{"username": "admin", "password": apptest.AdminPassword}}), ok: []int{200}},
 		"POST /api/v1/auth/refresh": {rule: "public", in: func() req {
