@@ -52,6 +52,10 @@ func JSON() ([]byte, error) {
 	return built.json, built.err
 }
 
+// Fresh builds a copy of the document of its own, for a caller that changes
+// it (the tests' stricter copy).
+func Fresh() (*openapi3.T, error) { return Build(specFS) }
+
 func load() {
 	built.once.Do(func() {
 		built.doc, built.err = Build(specFS)
