@@ -114,6 +114,12 @@ func TestOpenAPIServed(t *testing.T) {
 		if !strings.Contains(batch.Text(), "POST /api/v1/assistance/batch") || !strings.Contains(batch.Text(), lang.required) {
 			t.Errorf("%s: the batch's section: %q", lang.accept, batch.Text())
 		}
+		if batch.Find("code").FilterFunction(func(_ int, s *goquery.Selection) bool { return s.Text() == "duplicate" }).Length() != 1 {
+			t.Errorf("%s: the document's `code` is not shown as code", lang.accept)
+		}
+		if got := d.Find("h2").Eq(1).Text(); got != "auth" {
+			t.Errorf("%s: the first area is %q, want auth (x-areas)", lang.accept, got)
+		}
 		if batch.Find("a[href='#schema-BatchResult']").Length() == 0 {
 			t.Errorf("%s: the batch's answer does not link its schema", lang.accept)
 		}

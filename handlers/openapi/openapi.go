@@ -200,8 +200,36 @@ func merge(fsys fs.FS) ([]byte, error) {
 			}
 		}
 	}
-	doc["tags"] = tags
+	doc["tags"] = ordered(tags, doc["x-areas"])
 	return json.Marshal(doc)
+}
+
+// ordered sorts the areas' tags in the frame's order (x-areas); the areas
+// it does not name come last, by name.
+func ordered(tags []any, order any) []any {
+	rank := map[string]int{}
+	names, _ := order.([]any)
+	for i, n := range names {
+		if s, ok := n.(string); ok {
+			rank[s] = i + 1
+		}
+	}
+	name := func(t any) string {
+		m, _ := t.(map[string]any)
+		s, _ := m["name"].(string)
+		return s
+	}
+	key := func(t any) int {
+		if r := rank[name(t)]; r > 0 {
+			return r
+		}
+		return len(names) + 1
+	}
+	sort.SliceStable(tags, func(i, j int) bool {
+		ki, kj := key(tags[i]), key(tags[j])
+		return ki < kj || ki == kj && name(tags[i]) < name(tags[j])
+	})
+	return tags
 }
 
 var methods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}

@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"fmt"
+	"html/template"
 	"sort"
 	"strings"
 
@@ -12,28 +13,32 @@ import (
 // shared schemas. Types name a shared schema by Ref, which the page links.
 
 type docView struct {
-	Title, Description, Base string
-	Areas                    []areaView
-	Schemas                  []schemaView
+	Title, Base string
+	Description template.HTML
+	Areas       []areaView
+	Schemas     []schemaView
 }
 
 type areaView struct {
-	Name, Description string
-	Ops               []opView
+	Name        string
+	Description template.HTML
+	Ops         []opView
 }
 
 type opView struct {
-	Anchor, Method, Path, Summary, Description string
-	Public                                     bool
-	Params                                     []paramView
-	Body                                       *contentView
-	Responses                                  []responseView
+	Anchor, Method, Path, Summary string
+	Description                   template.HTML
+	Public                        bool
+	Params                        []paramView
+	Body                          *contentView
+	Responses                     []responseView
 }
 
 type paramView struct {
-	Name, In, Description string
-	Type                  typeView
-	Required              bool
+	Name, In    string
+	Description template.HTML
+	Type        typeView
+	Required    bool
 }
 
 type contentView struct {
@@ -43,15 +48,17 @@ type contentView struct {
 }
 
 type responseView struct {
-	Status, Description string
-	Content             *contentView
+	Status      string
+	Description template.HTML
+	Content     *contentView
 }
 
 type fieldView struct {
-	Name, Description string
-	Type              typeView
-	Required          bool
-	Values            string // the allowed values, when listed
+	Name        string
+	Description template.HTML
+	Type        typeView
+	Required    bool
+	Values      string // the allowed values, when listed
 }
 
 type typeView struct {
@@ -61,21 +68,22 @@ type typeView struct {
 }
 
 type schemaView struct {
-	Name, Description string
-	Type              typeView
-	Values            string
-	Fields            []fieldView
+	Name        string
+	Description template.HTML
+	Type        typeView
+	Values      string
+	Fields      []fieldView
 }
 
 func viewDocument(doc *openapi3.T) docView {
-	v := docView{Title: doc.Info.Title, Description: doc.Info.Description}
+	v := docView{Title: doc.Info.Title, Description: rich(doc.Info.Description)}
 	if len(doc.Servers) > 0 {
 		v.Base = doc.Servers[0].URL
 	}
 	refs := schemaNames(doc)
 	areas := map[string]*areaView{}
 	for _, t := range doc.Tags {
-		v.Areas = append(v.Areas, areaView{Name: t.Name, Description: t.Description})
+		v.Areas = append(v.Areas, areaView{Name: t.Name, Description: rich(t.Description)})
 	}
 	for i := range v.Areas {
 		areas[v.Areas[i].Name] = &v.Areas[i]
@@ -103,7 +111,7 @@ func viewDocument(doc *openapi3.T) docView {
 	sort.Strings(names)
 	for _, name := range names {
 		s := doc.Components.Schemas[name].Value
-		sv := schemaView{Name: name, Description: s.Description, Type: typeView{Text: baseType(s), Nullable: s.Nullable}, Values: values(s)}
+		sv := schemaView{Name: name, Description: rich(s.Description), Type: typeView{Text: baseType(s), Nullable: s.Nullable}, Values: values(s)}
 		sv.Fields = fields(refs, s, "")
 		v.Schemas = append(v.Schemas, sv)
 	}
@@ -118,18 +126,18 @@ func first(ss []string) string {
 }
 
 func viewOperation(doc *openapi3.T, refs map[*openapi3.Schema]string, method, p string, item *openapi3.PathItem, op *openapi3.Operation) opView {
-	o := opView{Anchor: op.OperationID, Method: strings.ToUpper(method), Path: p, Summary: op.Summary, Description: op.Description,
+	o := opView{Anchor: op.OperationID, Method: strings.ToUpper(method), Path: p, Summary: op.Summary, Description: rich(op.Description),
 		Public: op.Security != nil && len(*op.Security) == 0 || op.Security == nil && len(doc.Security) == 0}
 	for _, params := range []openapi3.Parameters{item.Parameters, op.Parameters} {
 		for _, pr := range params {
 			if pr.Value == nil {
 				continue
 			}
-			pv := paramView{Name: pr.Value.Name, In: pr.Value.In, Description: pr.Value.Description, Required: pr.Value.Required}
+			pv := paramView{Name: pr.Value.Name, In: pr.Value.In, Description: rich(pr.Value.Description), Required: pr.Value.Required}
 			if pr.Value.Schema != nil {
 				pv.Type = viewType(refs, pr.Value.Schema)
 				if pv.Description == "" {
-					pv.Description = pr.Value.Schema.Value.Description
+					pv.Description = rich(pr.Value.Schema.Value.Description)
 				}
 				if vs := values(pr.Value.Schema.Value); vs != "" {
 					pv.Type.Text += " (" + vs + ")"
@@ -148,7 +156,7 @@ func viewOperation(doc *openapi3.T, refs map[*openapi3.Schema]string, method, p 
 		}
 		rv := responseView{Status: status}
 		if r.Value.Description != nil {
-			rv.Description = *r.Value.Description
+			rv.Description = rich(*r.Value.Description)
 		}
 		rv.Content = viewContent(refs, r.Value.Content)
 		o.Responses = append(o.Responses, rv)
@@ -205,7 +213,7 @@ func fields(refs map[*openapi3.Schema]string, s *openapi3.Schema, prefix string)
 	var out []fieldView
 	for _, n := range names {
 		p := s.Properties[n]
-		f := fieldView{Name: prefix + n, Description: p.Value.Description, Type: viewType(refs, p)}
+		f := fieldView{Name: prefix + n, Description: rich(p.Value.Description), Type: viewType(refs, p)}
 		if f.Type.Ref == "" {
 			f.Values = values(p.Value)
 		}
@@ -213,7 +221,7 @@ func fields(refs map[*openapi3.Schema]string, s *openapi3.Schema, prefix string)
 			f.Required = f.Required || r == n
 		}
 		if f.Description == "" && len(p.Value.AllOf) == 1 {
-			f.Description = p.Value.AllOf[0].Value.Description
+			f.Description = rich(p.Value.AllOf[0].Value.Description)
 		}
 		out = append(out, f)
 		if f.Type.Ref != "" {
@@ -302,4 +310,22 @@ func schemaNames(doc *openapi3.T) map[*openapi3.Schema]string {
 		}
 	}
 	return out
+}
+
+// rich is the document's text for the page: escaped, its `code` spans as
+// <code> (the only markup the document's text uses).
+func rich(s string) template.HTML {
+	parts := strings.Split(template.HTMLEscapeString(s), "`")
+	var b strings.Builder
+	for i, p := range parts {
+		switch {
+		case i%2 == 1 && i < len(parts)-1:
+			b.WriteString("<code>" + p + "</code>")
+		case i%2 == 1:
+			b.WriteString("`" + p) // an unmatched backtick stays as it is
+		default:
+			b.WriteString(p)
+		}
+	}
+	return template.HTML(b.String()) // escaped above
 }
