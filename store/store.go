@@ -29,6 +29,7 @@ const (
 	collUsers            = "users"
 	collSessions         = "sessions"
 	collSessionClaims    = "session_claims"
+	collExcluded         = "assistance_excluded"
 )
 
 // DB is an open database with its stores.
@@ -87,9 +88,9 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	d.Registry = newRegistries(db, o.RegistryTTL, o.Now)
 	d.Users = &Users{coll: db.Collection(collUsers)}
 	d.Sessions = &Sessions{coll: db.Collection(collSessions), claims: db.Collection(collSessionClaims)}
-	d.Assistance = &Assistance{coll: db.Collection(collAssistance)}
+	d.Assistance = &Assistance{coll: db.Collection(collAssistance), excluded: db.Collection(collExcluded)}
 	d.Rollups = newRollups(db)
-	d.Processes = &Processes{coll: db.Collection(collProcesses), Assistance: d.Assistance}
+	d.Processes = &Processes{coll: db.Collection(collProcesses)}
 	d.Leases = &Leases{coll: db.Collection(collLeases), now: o.Now}
 	d.Coverage = newCoverage(db)
 	d.Trainings = newTrainings(db, o.Now)

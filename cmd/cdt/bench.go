@@ -30,6 +30,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	pgURL := fs.String("postgresql-url", "postgres://ferretdb:ferretdb@127.0.0.1:5432/ferretdb", "ferretdb: the PostgreSQL database")
 	addr := fs.String("addr", "127.0.0.1:27018", "ferretdb: where to listen")
 	national := fs.Bool("national", false, "registry: seed the national registry instead of the demo data")
+	quick := fs.Bool("quick", false, "probe: small sizes only")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -81,6 +82,8 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		<-ctx.Done()
 		db.Stop()
 		return nil
+	case "probe":
+		return bench.Probe(ctx, bench.ProbeOptions{MongoURI: *uri, Quick: *quick, Out: stdout, Log: stderr})
 	case "ingest":
 		_, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: *requests, Concurrency: cs, MongoURI: *uri, Out: stdout})
 		return err

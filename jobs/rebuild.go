@@ -1,0 +1,334 @@
+package jobs
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/hue-cdt/cdt/domain"
+)
+
+// Rebuild recomputes the whole consolidated state from one scan of the
+// records. It first consolidates what is pending; then it counts exactly the
+// records whose delta is consolidated (seq at or below the watermark of a
+// live process, any record of a process that is gone), so records arriving
+// meanwhile are neither lost nor counted twice: their deltas come later.
+//
+// The new state is written as the next generation of collections, and the
+// state switches to it at the end: readers see the old state until then, and
+// a rebuild that dies leaves it as it was.
+func (j *Consolidator) Rebuild(ctx context.Context, also map[string]int64) (int, error) {
+	return j.RebuildFrom(ctx, also, j.Scanner.ScanRecords)
+}
+
+// RebuildFrom is Rebuild with another source of records than a scan of the
+// collection: a seeder passes the records it generates and stores. also adds
+// processes to the watermark (records written in bulk by a seeder carry a
+// delta that was never stored).
+func (j *Consolidator) RebuildFrom(ctx context.Context, also map[string]int64, source func(context.Context, func(domain.Record) error) error) (int, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.load(ctx); err != nil {
+		return 0, err
+	}
+	if j.state.Schema == domain.StateSchema {
+		if _, err := j.run(ctx); err != nil {
+			return 0, err
+		}
+	}
+	return j.rebuild(ctx, also, source)
+}
+
+func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, source func(context.Context, func(domain.Record) error) error) (int, error) {
+	old := j.state
+	mark := map[string]int64{}
+	for p, s := range old.Mark {
+		mark[p] = s
+	}
+	j.pub.Lock()
+	for _, r := range j.rollups {
+		for p, s := range r.Seen {
+			mark[p] = max(mark[p], s)
+		}
+	}
+	j.pub.Unlock()
+	for p, s := range also {
+		mark[p] = max(mark[p], s)
+	}
+	// Deltas still pending (before a first state, or waiting): their records
+	// are stored, so the scan counts them, and the rollups take them as
+	// applied.
+	pending, err := j.Store.PendingDeltas(ctx, 100_000)
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range pending {
+		mark[d.Process] = max(mark[d.Process], d.Seq)
+	}
+	live := map[string]bool{}
+	if j.Processes != nil {
+		procs, err := j.Processes.Processes(ctx)
+		if err != nil {
+			return 0, err
+		}
+		deadline := j.Now().Add(-j.deadAfter())
+		for _, p := range procs {
+			if !p.Stopped && !p.Heartbeat.Before(deadline) {
+				live[p.ID] = true
+			}
+		}
+	}
+	excluded := map[string]bool{}
+	if j.Excluded != nil {
+		if excluded, err = j.Excluded(ctx); err != nil {
+			return 0, err
+		}
+	}
+	spill, err := newSpill(j.TempDir)
+	if err != nil {
+		return 0, err
+	}
+	defer spill.remove()
+	rollups := map[string]*domain.Rollup{}
+	shards := map[string][]*domain.HouseholdShard{}
+	interned := map[string]string{}
+	intern := func(s string) string {
+		if v, ok := interned[s]; ok {
+			return v
+		}
+		interned[s] = s
+		return s
+	}
+	n := 0
+	err = source(ctx, func(rec domain.Record) error {
+		p, seq, ok := domain.ParseDeltaID(rec.Delta)
+		if !ok || live[p] && seq > mark[p] || excluded[rec.ID] {
+			return nil
+		}
+		c := rec.CommuneCode
+		if rollups[c] == nil {
+			rollups[c], shards[c] = domain.NewRollup(c), make([]*domain.HouseholdShard, domain.HouseholdShards)
+			for i := range shards[c] {
+				shards[c][i] = domain.NewHouseholdShard(c, i)
+			}
+		}
+		rollups[c].Count(rec)
+		if k, ok := domain.ParseHouseholdKey(rec.Household); ok {
+			shards[c][domain.ShardOf(k)].Set.Set(k, domain.DayNumber(rec.Day), intern(rec.VillageCode))
+		}
+		n++
+		return spill.add(rec)
+	})
+	if err != nil {
+		return n, fmt.Errorf("jobs: rebuild: %w", err)
+	}
+	if err := spill.flush(); err != nil {
+		return n, err
+	}
+	gen := old.Gen + 1
+	if err := j.Store.DropGen(ctx, gen); err != nil { // what a rebuild that died left
+		return n, err
+	}
+	nonce := make([]byte, 3)
+	_, _ = rand.Read(nonce)
+	if err := spill.each(func(commune string, lines []string) error {
+		return j.writeLists(ctx, gen, commune, lines, hex.EncodeToString(nonce))
+	}); err != nil {
+		return n, err
+	}
+	today := domain.DateOf(j.Now())
+	next := domain.ConsolidatedState{Schema: domain.StateSchema, Gen: gen, Version: old.Version + 1,
+		Communes: map[string]int64{}, Mark: mark}
+	saved := make([]*domain.Rollup, 0, len(rollups))
+	for c, r := range rollups {
+		r.Seen = copyMark(mark)
+		r.Trim(today)
+		r.Version = next.Version
+		next.Communes[c] = next.Version
+		saved = append(saved, r)
+		if err := j.Store.SaveHouseholdShards(ctx, gen, shards[c]); err != nil {
+			return n, err
+		}
+		delete(shards, c)
+	}
+	if err := j.Store.SaveRollups(ctx, gen, saved); err != nil {
+		return n, err
+	}
+	if err := j.Store.SaveState(ctx, next); err != nil {
+		return n, err
+	}
+	j.state = next
+	j.publish(rollups)
+	if old.Schema == domain.StateSchema {
+		if err := j.Store.DropGen(ctx, old.Gen); err != nil {
+			j.Log.Warn("dropping the previous state", "gen", old.Gen, "err", err)
+		}
+	}
+	return n, nil
+}
+
+// writeLists writes a commune's lists from all its records (the lines of
+// the spill files, in the encoding of commune lists).
+func (j *Consolidator) writeLists(ctx context.Context, gen int64, commune string, lines []string, nonce string) error {
+	byKey := map[string][]domain.ListEntry{}
+	for _, line := range lines {
+		rec, ok := domain.DecodeListed(line)
+		if !ok {
+			return fmt.Errorf("jobs: rebuild: a spilled record in an unknown form")
+		}
+		for _, key := range domain.ListKeys(rec) {
+			e := domain.ListEntry{Pos: domain.PosOf(rec), Enc: line}
+			if !domain.ListFull(key) {
+				e.Enc = domain.EncodeListed(rec, domain.ListedShort)
+			}
+			byKey[key] = append(byKey[key], e)
+		}
+	}
+	book := &domain.PageBook{Live: map[int]int{}}
+	alloc := func(key string) (string, int) {
+		book.Next++
+		if book.Inserted >= domain.SegmentPages {
+			book.Seg, book.Inserted = book.Seg+1, 0
+		}
+		book.Inserted++
+		book.Live[book.Seg]++
+		return domain.NewPageID(key, book.Next, nonce), book.Seg
+	}
+	buckets := map[string]*domain.HeadBucket{"c": {Commune: commune, ID: "c", Heads: map[string]*domain.ListHead{}, Pages: book}}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var pages []domain.ListPage
+	for _, key := range keys {
+		es := byKey[key]
+		domain.SortEntries(es)
+		h, ps := domain.SealList(key, es, alloc)
+		pages = append(pages, ps...)
+		id := domain.ListBucket(key)
+		if buckets[id] == nil {
+			buckets[id] = &domain.HeadBucket{Commune: commune, ID: id, Heads: map[string]*domain.ListHead{}}
+		}
+		buckets[id].Heads[key] = h
+		if len(pages) >= 2000 {
+			if err := j.Store.InsertPages(ctx, gen, commune, pages); err != nil {
+				return err
+			}
+			pages = nil
+		}
+	}
+	if err := j.Store.InsertPages(ctx, gen, commune, pages); err != nil {
+		return err
+	}
+	bs := make([]*domain.HeadBucket, 0, len(buckets))
+	for _, b := range buckets {
+		bs = append(bs, b)
+	}
+	sort.Slice(bs, func(a, b int) bool { return bs[a].ID < bs[b].ID })
+	return j.Store.SaveHeadBuckets(ctx, gen, bs)
+}
+
+func copyMark(m map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// spill keeps a rebuild's records on disk, in files by commune, so that the
+// lists are built one commune at a time and a rebuild holds no more than one
+// commune's records in memory.
+type spill struct {
+	dir   string
+	files []*os.File
+	w     []*bufio.Writer
+}
+
+const spillFiles = 32
+
+func newSpill(tmp string) (*spill, error) {
+	dir, err := os.MkdirTemp(tmp, "cdt-rebuild-")
+	if err != nil {
+		return nil, fmt.Errorf("jobs: rebuild: %w", err)
+	}
+	s := &spill{dir: dir}
+	for i := range spillFiles {
+		f, err := os.Create(fmt.Sprintf("%s/%02d", dir, i))
+		if err != nil {
+			s.remove()
+			return nil, fmt.Errorf("jobs: rebuild: %w", err)
+		}
+		s.files = append(s.files, f)
+		s.w = append(s.w, bufio.NewWriterSize(f, 64<<10))
+	}
+	return s, nil
+}
+
+func (s *spill) add(rec domain.Record) error {
+	h := fnv.New32a()
+	h.Write([]byte(rec.CommuneCode))
+	w := s.w[h.Sum32()%spillFiles]
+	if _, err := w.WriteString(domain.EncodeListed(rec, domain.ListedFull)); err != nil {
+		return err
+	}
+	return w.WriteByte('\n')
+}
+
+func (s *spill) flush() error {
+	for _, w := range s.w {
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("jobs: rebuild: %w", err)
+		}
+	}
+	return nil
+}
+
+// each calls fn with every commune's lines, one file at a time.
+func (s *spill) each(fn func(commune string, lines []string) error) error {
+	for _, f := range s.files {
+		if _, err := f.Seek(0, 0); err != nil {
+			return err
+		}
+		byCommune := map[string][]string{}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			rec, ok := domain.DecodeListed(line)
+			if !ok {
+				return fmt.Errorf("jobs: rebuild: a spilled record in an unknown form")
+			}
+			byCommune[rec.CommuneCode] = append(byCommune[rec.CommuneCode], strings.Clone(line))
+		}
+		if err := sc.Err(); err != nil {
+			return err
+		}
+		communes := make([]string, 0, len(byCommune))
+		for c := range byCommune {
+			communes = append(communes, c)
+		}
+		sort.Strings(communes)
+		for _, c := range communes {
+			if err := fn(c, byCommune[c]); err != nil {
+				return err
+			}
+			delete(byCommune, c)
+		}
+	}
+	return nil
+}
+
+func (s *spill) remove() {
+	for _, f := range s.files {
+		f.Close()
+	}
+	os.RemoveAll(s.dir)
+}
