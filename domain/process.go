@@ -22,6 +22,11 @@ type Process struct {
 	Inflight time.Time
 }
 
+// DeadAfter is how long a process may go without a heartbeat (each beats
+// every second) before the others take it for dead: they take over its
+// leases and stop waiting for its deltas.
+const DeadAfter = 10 * time.Second
+
 // Settled reports whether p can no longer write a delta for records stored
 // before t: it stopped, it is dead (no heartbeat since before deadline), or
 // a heartbeat after t showed no group in flight that began before t.

@@ -56,7 +56,7 @@ type Stats struct {
 
 func (j *Consolidator) deadAfter() time.Duration {
 	if j.DeadAfter == 0 {
-		return 10 * time.Second
+		return domain.DeadAfter
 	}
 	return j.DeadAfter
 }

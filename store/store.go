@@ -91,7 +91,7 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	d.Assistance = &Assistance{coll: db.Collection(collAssistance), excluded: db.Collection(collExcluded)}
 	d.Rollups = newRollups(db)
 	d.Processes = &Processes{coll: db.Collection(collProcesses)}
-	d.Leases = &Leases{coll: db.Collection(collLeases), now: o.Now}
+	d.Leases = &Leases{coll: db.Collection(collLeases), procs: db.Collection(collProcesses), now: o.Now}
 	d.Coverage = newCoverage(db)
 	d.Trainings = newTrainings(db, o.Now)
 	return d, nil
