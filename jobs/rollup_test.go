@@ -134,7 +134,9 @@ func recountRecords(t *testing.T, db *store.DB) recount {
 	return rc
 }
 
-func (w *world) live() *ingest.Live { return &ingest.Live{State: w.db.Rollups, Records: w.db.Assistance} }
+func (w *world) live() *ingest.Live {
+	return &ingest.Live{State: w.db.Rollups, Records: w.db.Assistance}
+}
 
 func check(t *testing.T, label string, w *world, j *jobs.Consolidator, rc recount) {
 	t.Helper()
