@@ -16,9 +16,10 @@ import (
 
 // Rebuild recomputes the whole consolidated state from one scan of the
 // records. It first consolidates what is pending; then it counts exactly the
-// records whose delta is consolidated (seq at or below the watermark of a
-// live process, any record of a process that is gone), so records arriving
-// meanwhile are neither lost nor counted twice: their deltas come later.
+// records whose delta is consolidated or pending (seq at or below the
+// watermark of its process), and those of a server that is gone, so records
+// arriving meanwhile are neither lost nor counted twice: their deltas come
+// later.
 //
 // The new state is written as the next generation of collections, and the
 // state switches to it at the end: readers see the old state until then, and
@@ -71,7 +72,10 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 	for _, d := range pending {
 		mark[d.Process] = max(mark[d.Process], d.Seq)
 	}
-	live := map[string]bool{}
+	// A record counts when its delta is consolidated or pending (seq at or
+	// below the mark), or when the server that stored it is gone: then its
+	// delta will never come. Other records' deltas come after the rebuild.
+	gone := map[string]bool{}
 	if j.Processes != nil {
 		procs, err := j.Processes.Processes(ctx)
 		if err != nil {
@@ -79,8 +83,8 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 		}
 		deadline := j.Now().Add(-j.deadAfter())
 		for _, p := range procs {
-			if !p.Stopped && !p.Heartbeat.Before(deadline) {
-				live[p.ID] = true
+			if p.Stopped || p.Heartbeat.Before(deadline) {
+				gone[p.ID] = true
 			}
 		}
 	}
@@ -108,7 +112,7 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 	n := 0
 	err = source(ctx, func(rec domain.Record) error {
 		p, seq, ok := domain.ParseDeltaID(rec.Delta)
-		if !ok || live[p] && seq > mark[p] || excluded[rec.ID] {
+		if !ok || seq > mark[p] && !gone[p] || excluded[rec.ID] {
 			return nil
 		}
 		c := rec.CommuneCode
