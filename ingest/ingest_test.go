@@ -251,7 +251,10 @@ func TestLiveReadsDuringConsolidation(t *testing.T) {
 	}
 	m := f.members[1]
 	today := domain.DateOf(now)
-	run(func() error { _, err := f.live.MemberCount(ctx, m.CommuneCode, m.ID, today.AddDays(-6), today); return err })
+	run(func() error {
+		_, err := f.live.MemberCount(ctx, m.CommuneCode, m.ID, today.AddDays(-6), today)
+		return err
+	})
 	run(func() error {
 		r, err := f.live.Rollup(ctx, m.CommuneCode)
 		if r != nil {
