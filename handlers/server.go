@@ -139,6 +139,8 @@ func (s *Server) routes() {
 	authed.GET("/coverage/communes/:code/history", s.wrap(s.coverageHistory))
 	authed.GET("/exports/coverage.csv", s.wrap(s.exportCSV))
 	authed.GET("/exports/coverage.xlsx", s.wrap(s.exportXLSX))
+	authed.GET("/exports/assistance.csv", s.wrap(s.exportRecordsCSV))
+	authed.GET("/exports/assistance.xlsx", s.wrap(s.exportRecordsXLSX))
 
 	authed.POST("/trainings", s.wrap(s.postTraining))
 	authed.GET("/trainings", s.wrap(s.listTrainings))
