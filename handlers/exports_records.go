@@ -41,7 +41,9 @@ func (s *Server) exportRecords(c *gin.Context, xlsx bool) error {
 		f.From, f.To = s.today().AddDays(-n+1).Time(), s.today().Next().Time()
 	}
 	l := i18n.For(exportLang(c))
-	src := func(ctx context.Context, fn func(domain.Record) (bool, error)) error { return s.d.Live.EachRecord(ctx, f, fn) }
+	src := func(ctx context.Context, fn func(domain.Record) (bool, error)) error {
+		return s.d.Live.EachRecord(ctx, f, fn)
+	}
 	regs := func(ctx context.Context, commune string) (*domain.CommuneRegistry, error) {
 		return s.d.Registry.Registry(ctx, commune)
 	}
