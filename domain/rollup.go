@@ -558,6 +558,8 @@ type StateStore interface {
 	// those missing).
 	HeadBuckets(ctx context.Context, gen int64, commune string, ids []string) (map[string]*HeadBucket, error)
 	SaveHeadBuckets(ctx context.Context, gen int64, bs []*HeadBucket) error
+	// InsertHeadBuckets writes head documents that do not exist yet (a rebuild).
+	InsertHeadBuckets(ctx context.Context, gen int64, bs []*HeadBucket) error
 	// ListHead returns the head of list key (empty if none).
 	ListHead(ctx context.Context, gen int64, key string) (*ListHead, error)
 	// ListPage reads a sealed page (ErrPageGone if it was replaced).
@@ -569,6 +571,8 @@ type StateStore interface {
 	// HouseholdShards returns shards ns of commune (empty ones for those missing).
 	HouseholdShards(ctx context.Context, gen int64, commune string, ns []int) (map[int]*HouseholdShard, error)
 	SaveHouseholdShards(ctx context.Context, gen int64, shards []*HouseholdShard) error
+	// InsertHouseholdShards writes shards that do not exist yet (a rebuild).
+	InsertHouseholdShards(ctx context.Context, gen int64, shards []*HouseholdShard) error
 	// EachHouseholdShard streams the shards of commune.
 	EachHouseholdShard(ctx context.Context, gen int64, commune string, fn func(*HouseholdShard) error) error
 

@@ -295,8 +295,14 @@ func (j *Coverage) underConsolidationLease(ctx context.Context, fn func(context.
 	if ttl == 0 {
 		ttl = time.Minute
 	}
+	return UnderLease(ctx, j.Leases, ConsolidateLease, j.Owner+"/coverage", ttl, fn)
+}
+
+// UnderLease runs fn while holding lease key, waiting while another process
+// holds it.
+func UnderLease(ctx context.Context, leases domain.LeaseStore, key, owner string, ttl time.Duration, fn func(context.Context) error) error {
 	for {
-		err := WithLease(ctx, j.Leases, ConsolidateLease, j.Owner+"/coverage", ttl, fn)
+		err := WithLease(ctx, leases, key, owner, ttl, fn)
 		if !errors.Is(err, domain.ErrJobRunning) {
 			return err
 		}

@@ -156,7 +156,13 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 		r.Version = next.Version
 		next.Communes[c] = next.Version
 		saved = append(saved, r)
-		if err := j.Store.SaveHouseholdShards(ctx, gen, shards[c]); err != nil {
+		var used []*domain.HouseholdShard
+		for _, h := range shards[c] {
+			if h.Set.Len() > 0 {
+				used = append(used, h)
+			}
+		}
+		if err := j.Store.InsertHouseholdShards(ctx, gen, used); err != nil {
 			return n, err
 		}
 		delete(shards, c)
@@ -236,7 +242,7 @@ func (j *Consolidator) writeLists(ctx context.Context, gen int64, commune string
 		bs = append(bs, b)
 	}
 	sort.Slice(bs, func(a, b int) bool { return bs[a].ID < bs[b].ID })
-	return j.Store.SaveHeadBuckets(ctx, gen, bs)
+	return j.Store.InsertHeadBuckets(ctx, gen, bs)
 }
 
 func copyMark(m map[string]int64) map[string]int64 {

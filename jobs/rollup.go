@@ -328,7 +328,7 @@ func (j *Consolidator) listed(ctx context.Context, heads map[string]*domain.List
 	return false, nil
 }
 
-// pass is the work of one consolidation, per commune.
+// pass is the work of one consolidation.
 type pass struct {
 	j       *Consolidator
 	gen     int64
@@ -336,17 +336,17 @@ type pass struct {
 	rollups map[string]*domain.Rollup // copies being changed
 	lists   map[string]map[string][]domain.ListEntry
 	house   map[string]map[int][]domain.Record
-	records map[string]int
+}
+
+func newNonce() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func (j *Consolidator) apply(ctx context.Context, deltas []domain.Delta) error {
-	nonce := make([]byte, 3)
-	_, _ = rand.Read(nonce)
-	p := &pass{j: j, gen: j.state.Gen, nonce: hex.EncodeToString(nonce), rollups: map[string]*domain.Rollup{},
+	p := &pass{j: j, gen: j.state.Gen, nonce: newNonce(), rollups: map[string]*domain.Rollup{},
 		lists: map[string]map[string][]domain.ListEntry{}, house: map[string]map[int][]domain.Record{}}
-	j.pub.Lock()
-	current := j.rollups
-	j.pub.Unlock()
 	for _, d := range deltas {
 		communes := map[string]bool{}
 		for _, rec := range d.Records {
@@ -354,50 +354,70 @@ func (j *Consolidator) apply(ctx context.Context, deltas []domain.Delta) error {
 			p.add(rec)
 		}
 		for c := range communes {
-			r := p.rollups[c]
-			if r == nil {
-				if old := current[c]; old != nil {
-					r = old.Clone()
-				} else {
-					r = domain.NewRollup(c)
-				}
-				p.rollups[c] = r
-			}
-			r.Apply(d)
+			j.rollupCopy(p.rollups, c).Apply(d)
 		}
 	}
-	today := domain.DateOf(j.Now())
-	communes := make([]string, 0, len(p.rollups))
-	for c := range p.rollups {
-		communes = append(communes, c)
-	}
-	sort.Strings(communes)
-	var saved []*domain.Rollup
-	var trash []struct {
-		commune string
-		refs    []domain.PageRef
-		drop    []int
-	}
-	for _, c := range communes {
-		refs, drop, err := p.saveCommune(ctx, c)
+	var trash []trashed
+	for _, c := range sortedKeys(p.rollups) {
+		w, err := j.lists(ctx, p.gen, c, p.nonce, keysOf(p.lists[c]))
 		if err != nil {
 			return err
 		}
-		if len(refs)+len(drop) > 0 {
-			trash = append(trash, struct {
-				commune string
-				refs    []domain.PageRef
-				drop    []int
-			}{c, refs, drop})
+		for _, key := range sortedKeys(p.lists[c]) {
+			edit, err := domain.AddToList(ctx, w.head(key), p.lists[c][key], w.load, w.alloc)
+			if err != nil {
+				return fmt.Errorf("jobs: list %s: %w", key, err)
+			}
+			w.take(edit)
 		}
-		r := p.rollups[c]
+		t, err := w.save(ctx)
+		if err != nil {
+			return err
+		}
+		trash = append(trash, t)
+		if err := p.saveHouseholds(ctx, c); err != nil {
+			return err
+		}
+	}
+	ids := make([]string, len(deltas))
+	for i, d := range deltas {
+		ids[i] = d.ID
+	}
+	return j.finish(ctx, p.rollups, trash, ids)
+}
+
+// rollupCopy returns the copy of commune's rollup that rollups holds for a
+// change, made from the published one the first time.
+func (j *Consolidator) rollupCopy(rollups map[string]*domain.Rollup, commune string) *domain.Rollup {
+	if r := rollups[commune]; r != nil {
+		return r
+	}
+	j.pub.Lock()
+	old := j.rollups[commune]
+	j.pub.Unlock()
+	r := domain.NewRollup(commune)
+	if old != nil {
+		r = old.Clone()
+	}
+	rollups[commune] = r
+	return r
+}
+
+// finish saves the changed rollups (last: a pass that dies before them is
+// applied again, and lists and household sets take the same records twice
+// without change) and the state, publishes them, deletes the deltas applied
+// and the pages replaced by the pass before.
+func (j *Consolidator) finish(ctx context.Context, changed map[string]*domain.Rollup, trash []trashed, deltas []string) error {
+	today := domain.DateOf(j.Now())
+	communes := sortedKeys(changed)
+	saved := make([]*domain.Rollup, 0, len(communes))
+	for _, c := range communes {
+		r := changed[c]
 		r.Trim(today)
 		r.Version++
 		saved = append(saved, r)
 	}
-	// The rollups last: a pass that dies before them is applied again, and
-	// lists and household sets take the same records twice without change.
-	if err := j.Store.SaveRollups(ctx, p.gen, saved); err != nil {
+	if err := j.Store.SaveRollups(ctx, j.state.Gen, saved); err != nil {
 		return err
 	}
 	next := j.state
@@ -406,6 +426,9 @@ func (j *Consolidator) apply(ctx context.Context, deltas []domain.Delta) error {
 	for c, v := range j.state.Communes {
 		next.Communes[c] = v
 	}
+	for _, t := range trash {
+		next.Communes[t.commune] = next.Version
+	}
 	for _, c := range communes {
 		next.Communes[c] = next.Version
 	}
@@ -413,29 +436,29 @@ func (j *Consolidator) apply(ctx context.Context, deltas []domain.Delta) error {
 		return err
 	}
 	j.state = next
-	published := make(map[string]*domain.Rollup, len(current)+len(saved))
-	for c, r := range current {
+	j.pub.Lock()
+	published := make(map[string]*domain.Rollup, len(j.rollups)+len(saved))
+	for c, r := range j.rollups {
 		published[c] = r
 	}
+	j.pub.Unlock()
 	for _, r := range saved {
 		published[r.Commune] = r
 	}
 	j.publish(published)
-	ids := make([]string, len(deltas))
-	for i, d := range deltas {
-		ids[i] = d.ID
-	}
-	if err := j.Store.DeleteDeltas(ctx, ids); err != nil {
-		return err
+	if len(deltas) > 0 {
+		if err := j.Store.DeleteDeltas(ctx, deltas); err != nil {
+			return err
+		}
 	}
 	// Pages replaced by the pass before: whoever read a head naming them has
 	// had a whole pass to read them.
 	for _, t := range trash {
-		if err := j.Store.DeletePages(ctx, p.gen, t.commune, t.refs); err != nil {
+		if err := j.Store.DeletePages(ctx, j.state.Gen, t.commune, t.refs); err != nil {
 			return err
 		}
 		for _, seg := range t.drop {
-			if err := j.Store.DropSegment(ctx, p.gen, t.commune, seg); err != nil {
+			if err := j.Store.DropSegment(ctx, j.state.Gen, t.commune, seg); err != nil {
 				return err
 			}
 		}
@@ -459,99 +482,11 @@ func (p *pass) add(rec domain.Record) {
 	}
 }
 
-// saveCommune writes the lists and household shards a pass changed in
-// commune c. It returns the pages replaced by the previous pass (to delete)
-// and the page collections emptied (to drop).
-func (p *pass) saveCommune(ctx context.Context, c string) ([]domain.PageRef, []int, error) {
-	st := p.j.Store
-	ids := map[string]bool{"c": true}
-	for key := range p.lists[c] {
-		ids[domain.ListBucket(key)] = true
-	}
-	idList := make([]string, 0, len(ids))
-	for id := range ids {
-		idList = append(idList, id)
-	}
-	sort.Strings(idList)
-	buckets, err := st.HeadBuckets(ctx, p.gen, c, idList)
-	if err != nil {
-		return nil, nil, err
-	}
-	book := buckets["c"].Pages
-	oldTrash := book.Trash
-	book.Trash = nil
-	alloc := func(key string) (string, int) {
-		book.Next++
-		if book.Inserted >= domain.SegmentPages {
-			book.Seg, book.Inserted = book.Seg+1, 0
-		}
-		book.Inserted++
-		book.Live[book.Seg]++
-		return domain.NewPageID(key, book.Next, p.nonce), book.Seg
-	}
-	load := func(ctx context.Context, ref domain.PageRef) ([]domain.ListEntry, error) {
-		return st.ListPage(ctx, p.gen, c, ref)
-	}
-	keys := make([]string, 0, len(p.lists[c]))
-	for key := range p.lists[c] {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	var pages []domain.ListPage
-	for _, key := range keys {
-		h := buckets[domain.ListBucket(key)].Head(key)
-		edit, err := domain.AddToList(ctx, h, p.lists[c][key], load, alloc)
-		if err != nil {
-			return nil, nil, fmt.Errorf("jobs: list %s: %w", key, err)
-		}
-		pages = append(pages, edit.Insert...)
-		for _, ref := range edit.Replace {
-			book.Live[ref.Seg]--
-			book.Trash = append(book.Trash, ref)
-		}
-	}
-	if err := st.InsertPages(ctx, p.gen, c, pages); err != nil {
-		return nil, nil, err
-	}
-	bs := make([]*domain.HeadBucket, 0, len(buckets))
-	for _, id := range idList {
-		bs = append(bs, buckets[id])
-	}
-	if err := st.SaveHeadBuckets(ctx, p.gen, bs); err != nil {
-		return nil, nil, err
-	}
-	if err := p.saveHouseholds(ctx, c); err != nil {
-		return nil, nil, err
-	}
-	// Of the previous pass's pages: those in emptied collections go with
-	// their collection.
-	var del []domain.PageRef
-	var drop []int
-	dropped := map[int]bool{}
-	for seg, n := range book.Live {
-		if n <= 0 && seg != book.Seg {
-			drop = append(drop, seg)
-			dropped[seg] = true
-			delete(book.Live, seg)
-		}
-	}
-	for _, ref := range oldTrash {
-		if !dropped[ref.Seg] {
-			del = append(del, ref)
-		}
-	}
-	return del, drop, nil
-}
-
 func (p *pass) saveHouseholds(ctx context.Context, c string) error {
 	if len(p.house[c]) == 0 {
 		return nil
 	}
-	ns := make([]int, 0, len(p.house[c]))
-	for n := range p.house[c] {
-		ns = append(ns, n)
-	}
-	sort.Ints(ns)
+	ns := sortedKeys(p.house[c])
 	shards, err := p.j.Store.HouseholdShards(ctx, p.gen, c, ns)
 	if err != nil {
 		return err
@@ -569,3 +504,110 @@ func (p *pass) saveHouseholds(ctx context.Context, c string) error {
 	}
 	return p.j.Store.SaveHouseholdShards(ctx, p.gen, changed)
 }
+
+// listWriter changes a commune's lists: it reads the head documents it
+// needs, names new pages and puts them in the commune's current page
+// collection, and writes pages and heads.
+type listWriter struct {
+	st      domain.StateStore
+	gen     int64
+	commune string
+	nonce   string
+	buckets map[string]*domain.HeadBucket
+	ids     []string
+	book    *domain.PageBook
+	old     []domain.PageRef // replaced by the pass before
+	pages   []domain.ListPage
+}
+
+// trashed is what a commune's lists no longer name.
+type trashed struct {
+	commune string
+	refs    []domain.PageRef
+	drop    []int
+}
+
+func (j *Consolidator) lists(ctx context.Context, gen int64, commune, nonce string, keys []string) (*listWriter, error) {
+	ids := map[string]bool{"c": true}
+	for _, key := range keys {
+		ids[domain.ListBucket(key)] = true
+	}
+	w := &listWriter{st: j.Store, gen: gen, commune: commune, nonce: nonce, ids: sortedKeys(ids)}
+	var err error
+	if w.buckets, err = j.Store.HeadBuckets(ctx, gen, commune, w.ids); err != nil {
+		return nil, err
+	}
+	w.book = w.buckets["c"].Pages
+	w.old, w.book.Trash = w.book.Trash, nil
+	return w, nil
+}
+
+func (w *listWriter) head(key string) *domain.ListHead {
+	return w.buckets[domain.ListBucket(key)].Head(key)
+}
+
+func (w *listWriter) load(ctx context.Context, ref domain.PageRef) ([]domain.ListEntry, error) {
+	return w.st.ListPage(ctx, w.gen, w.commune, ref)
+}
+
+func (w *listWriter) alloc(key string) (string, int) {
+	b := w.book
+	b.Next++
+	if b.Inserted >= domain.SegmentPages {
+		b.Seg, b.Inserted = b.Seg+1, 0
+	}
+	b.Inserted++
+	b.Live[b.Seg]++
+	return domain.NewPageID(key, b.Next, w.nonce), b.Seg
+}
+
+// take collects what a list change made and replaced.
+func (w *listWriter) take(e domain.ListEdit) {
+	w.pages = append(w.pages, e.Insert...)
+	for _, ref := range e.Replace {
+		w.book.Live[ref.Seg]--
+		w.book.Trash = append(w.book.Trash, ref)
+	}
+}
+
+// save writes the new pages, then the heads that name them. It returns the
+// pages the previous pass replaced (to delete now) and the page collections
+// that hold no live page (to drop).
+func (w *listWriter) save(ctx context.Context) (trashed, error) {
+	t := trashed{commune: w.commune}
+	if err := w.st.InsertPages(ctx, w.gen, w.commune, w.pages); err != nil {
+		return t, err
+	}
+	dropped := map[int]bool{}
+	for seg, n := range w.book.Live {
+		if n <= 0 && seg != w.book.Seg {
+			t.drop = append(t.drop, seg)
+			dropped[seg] = true
+			delete(w.book.Live, seg)
+		}
+	}
+	bs := make([]*domain.HeadBucket, 0, len(w.ids))
+	for _, id := range w.ids {
+		bs = append(bs, w.buckets[id])
+	}
+	if err := w.st.SaveHeadBuckets(ctx, w.gen, bs); err != nil {
+		return t, err
+	}
+	for _, ref := range w.old {
+		if !dropped[ref.Seg] {
+			t.refs = append(t.refs, ref)
+		}
+	}
+	return t, nil
+}
+
+func sortedKeys[K int | string, V any](m map[K]V) []K {
+	out := make([]K, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func keysOf[V any](m map[string]V) []string { return sortedKeys(m) }

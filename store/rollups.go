@@ -379,21 +379,53 @@ func (s *Rollups) EachHouseholdShard(ctx context.Context, gen int64, commune str
 
 // SaveHouseholdShards writes shards, one bulk write per commune.
 func (s *Rollups) SaveHouseholdShards(ctx context.Context, gen int64, shards []*domain.HouseholdShard) error {
-	byCommune := map[string][]mongo.WriteModel{}
+	return s.writeShards(ctx, gen, shards, false)
+}
+
+// InsertHouseholdShards writes new shards, one insert per commune (an upsert
+// would first look for each).
+func (s *Rollups) InsertHouseholdShards(ctx context.Context, gen int64, shards []*domain.HouseholdShard) error {
+	return s.writeShards(ctx, gen, shards, true)
+}
+
+func (s *Rollups) writeShards(ctx context.Context, gen int64, shards []*domain.HouseholdShard, fresh bool) error {
+	byCommune := map[string][]any{}
 	for _, h := range shards {
 		d, err := toHouseholdDoc(h)
 		if err != nil {
 			return err
 		}
-		byCommune[h.Commune] = append(byCommune[h.Commune],
-			mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.ID}}).SetReplacement(d).SetUpsert(true))
+		byCommune[h.Commune] = append(byCommune[h.Commune], d)
 	}
-	for c, models := range byCommune {
-		if _, err := s.stateColl(gen, c).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+	for c, docs := range byCommune {
+		if err := writeDocs(ctx, s.stateColl(gen, c), docs, fresh); err != nil {
 			return wrap("save household shards", err)
 		}
 	}
 	return nil
+}
+
+// writeDocs inserts new documents, or replaces (upserts) documents by _id,
+// in one round trip.
+func writeDocs(ctx context.Context, c *mongo.Collection, docs []any, fresh bool) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	if fresh {
+		_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		return err
+	}
+	models := make([]mongo.WriteModel, len(docs))
+	for i, d := range docs {
+		raw, err := bson.Marshal(d)
+		if err != nil {
+			return err
+		}
+		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: bson.Raw(raw).Lookup("_id")}}).
+			SetReplacement(bson.Raw(raw)).SetUpsert(true)
+	}
+	_, err := c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	return err
 }
 
 func toHouseholdDoc(h *domain.HouseholdShard) (householdDoc, error) {
@@ -584,7 +616,16 @@ func (s *Rollups) HeadBuckets(ctx context.Context, gen int64, commune string, id
 
 // SaveHeadBuckets writes head documents, one bulk write per commune.
 func (s *Rollups) SaveHeadBuckets(ctx context.Context, gen int64, bs []*domain.HeadBucket) error {
-	byCommune := map[string][]mongo.WriteModel{}
+	return s.writeHeads(ctx, gen, bs, false)
+}
+
+// InsertHeadBuckets writes new head documents, one insert per commune.
+func (s *Rollups) InsertHeadBuckets(ctx context.Context, gen int64, bs []*domain.HeadBucket) error {
+	return s.writeHeads(ctx, gen, bs, true)
+}
+
+func (s *Rollups) writeHeads(ctx context.Context, gen int64, bs []*domain.HeadBucket, fresh bool) error {
+	byCommune := map[string][]any{}
 	for _, b := range bs {
 		d := headDoc{ID: b.ID, V: schemaV, Commune: b.Commune, Lists: []headList{}}
 		keys := make([]string, 0, len(b.Heads))
@@ -609,11 +650,10 @@ func (s *Rollups) SaveHeadBuckets(ctx context.Context, gen int64, bs []*domain.H
 				d.Book.Trash = append(d.Book.Trash, encodeRef(t))
 			}
 		}
-		byCommune[b.Commune] = append(byCommune[b.Commune],
-			mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: b.ID}}).SetReplacement(d).SetUpsert(true))
+		byCommune[b.Commune] = append(byCommune[b.Commune], d)
 	}
-	for c, models := range byCommune {
-		if _, err := s.listColl(gen, c).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+	for c, docs := range byCommune {
+		if err := writeDocs(ctx, s.listColl(gen, c), docs, fresh); err != nil {
 			return wrap("save list heads", err)
 		}
 	}

@@ -359,6 +359,17 @@ func (a *App) Consolidate(ctx context.Context) error {
 	})
 }
 
+// RecordCare changes what is counted of stored records (domain.RecordCare):
+// excluding a record, a household's records, forgetting a household,
+// dropping old household hashes. Each change waits for the consolidation
+// lease: the consolidated state has one writer.
+func (a *App) RecordCare() domain.RecordCare {
+	return &jobs.Care{Consolidator: a.Consolidator, Records: a.Store.Assistance,
+		Lease: func(ctx context.Context, fn func(context.Context) error) error {
+			return jobs.UnderLease(ctx, a.Store.Leases, jobs.ConsolidateLease, a.Process+"/care", a.Cfg.JobLeaseTTL, fn)
+		}}
+}
+
 // Start runs the background work of a server: the flushing of assistance
 // deltas and the scheduled jobs. Close stops it.
 func (a *App) Start(ctx context.Context) error {
