@@ -520,7 +520,7 @@ type PageBook struct {
 }
 
 // SegmentPages is how many pages are inserted into one collection.
-const SegmentPages = 512
+const SegmentPages = 256
 
 // Head returns the head of key in the bucket, created empty if missing.
 func (b *HeadBucket) Head(key string) *ListHead {

@@ -227,7 +227,7 @@ func (j *Consolidator) writeLists(ctx context.Context, gen int64, commune string
 			buckets[id] = &domain.HeadBucket{Commune: commune, ID: id, Heads: map[string]*domain.ListHead{}}
 		}
 		buckets[id].Heads[key] = h
-		if len(pages) >= 2000 {
+		if len(pages) >= 400 {
 			if err := j.Store.InsertPages(ctx, gen, commune, pages); err != nil {
 				return err
 			}

@@ -51,7 +51,7 @@ func StartPostgreSQL(pgURL, addr string, logger *slog.Logger) (*DB, error) {
 func run(cfg *ferretdb.Config, addr string, logger *slog.Logger) (*DB, error) {
 	// FerretDB logs every non-ok reply (a duplicate key, which cdt uses on
 	// purpose) at WARN; errors and panics still show.
-	cfg.Logger = slog.New(levelFilter{logger.Handler(), slog.LevelError})
+	cfg.Logger = slog.New(levelFilter{Handler: logger.Handler(), min: slog.LevelError})
 	cfg.Listener = ferretdb.ListenerConfig{TCP: addr}
 	f, err := ferretdb.New(cfg)
 	if err != nil {
@@ -85,19 +85,32 @@ func (d *DB) Stop() {
 	<-d.done
 }
 
+// levelFilter passes on records at min and above. FerretDB derives a logger
+// with attributes for every connection and command; the handler below
+// formats attributes when it gets them, so they are kept here and given to
+// it only for a record that is logged.
 type levelFilter struct {
 	slog.Handler
 	min slog.Level
+	ops []func(slog.Handler) slog.Handler
 }
 
 func (h levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
 
+func (h levelFilter) Handle(ctx context.Context, r slog.Record) error {
+	inner := h.Handler
+	for _, op := range h.ops {
+		inner = op(inner)
+	}
+	return inner.Handle(ctx, r)
+}
+
 func (h levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
-	return levelFilter{h.Handler.WithAttrs(a), h.min}
+	return levelFilter{h.Handler, h.min, append(h.ops[:len(h.ops):len(h.ops)], func(in slog.Handler) slog.Handler { return in.WithAttrs(a) })}
 }
 
 func (h levelFilter) WithGroup(name string) slog.Handler {
-	return levelFilter{h.Handler.WithGroup(name), h.min}
+	return levelFilter{h.Handler, h.min, append(h.ops[:len(h.ops):len(h.ops)], func(in slog.Handler) slog.Handler { return in.WithGroup(name) })}
 }
