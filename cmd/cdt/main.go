@@ -58,7 +58,8 @@ commands:
   user add              create a login (password read from stdin)
   jobs run coverage     run the coverage job once, now (--full: rebuild from every record)
   seed                  write a generated data set: --scale hue|national [--records N] [--days D] [--seed N]
-  bench registry|ingest|scale   the benchmarks of BENCHMARKS.md
+  export registries|rollups|coverage|records   what the database keeps compactly, as ordinary documents or CSV
+  bench registry|ingest|scale|e2e|probe   the benchmarks of BENCHMARKS.md
 
 Run "cdt <command> -h" for the flags of a command.
 `
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return jobsRun(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
