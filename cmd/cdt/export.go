@@ -90,8 +90,12 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if toD != "" {
 			f.To = toD.Next().Time()
 		}
-		src := func(ctx context.Context, fn func(domain.Record) (bool, error)) error { return a.Live.EachRecord(ctx, f, fn) }
-		regs := func(ctx context.Context, c string) (*domain.CommuneRegistry, error) { return a.Store.Registry.Registry(ctx, c) }
+		src := func(ctx context.Context, fn func(domain.Record) (bool, error)) error {
+			return a.Live.EachRecord(ctx, f, fn)
+		}
+		regs := func(ctx context.Context, c string) (*domain.CommuneRegistry, error) {
+			return a.Store.Registry.Registry(ctx, c)
+		}
 		if out.csv {
 			_, err := export.CSV(ctx, stdout, i18n.For(i18n.EN), regs, src)
 			return err
