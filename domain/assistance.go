@@ -144,7 +144,8 @@ func RecordFor(in NewRecord, m Member, reg *CommuneRegistry, by string, now time
 	if in.Place != "" && !contains(Places, in.Place) {
 		p.Add("place", "one_of", strings.Join(Places, ", "))
 	}
-	note := strings.TrimSpace(in.Note)
+	// The record separator of the lists (ListSep) is no note's business.
+	note := strings.TrimSpace(strings.ReplaceAll(in.Note, ListSep, " "))
 	if utf8.RuneCountInString(note) > MaxNoteLen {
 		p.Add("note", "too_long", MaxNoteLen)
 	}

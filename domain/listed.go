@@ -67,9 +67,15 @@ func EncodeListed(r Record, full Full) string {
 		b.WriteString("|||||")
 	}
 	b.WriteByte('|')
-	b.WriteString(strings.ReplaceAll(r.Note, "\n", " "))
+	b.WriteString(noteClean.Replace(r.Note))
 	return b.String()
 }
+
+// ListSep separates encoded records where several are kept in one string
+// (domain.EncodeListed never writes it, nor a line break).
+const ListSep = "␞"
+
+var noteClean = strings.NewReplacer("\n", " ", "\r", " ", ListSep, " ")
 
 func ms36(ms int64) string {
 	s := strconv.FormatInt(ms, 36)

@@ -54,9 +54,17 @@ func (s *Rollups) stateColl(gen int64, commune string) *mongo.Collection {
 	return s.db.Collection(genPrefix(gen) + "state_" + commune)
 }
 
-func (s *Rollups) listColl(gen int64, commune string) *mongo.Collection {
-	return s.db.Collection(genPrefix(gen) + "lists_" + commune)
+// listColl is the collection of one head document of a commune: one each,
+// so that a lookup reads nothing else (a large ward's heads hold 4.5 MB at
+// a million records).
+func (s *Rollups) listColl(gen int64, commune, bucket string) *mongo.Collection {
+	return s.db.Collection(genPrefix(gen) + "lists_" + commune + "_" + bucket)
 }
+
+// sep separates the records (and lines) of the strings that hold many: "␞",
+// which JSON keeps as it is where a newline costs an escape that SQLite's
+// parser reads on every lookup (notes never keep it: domain.EncodeListed).
+const sep = domain.ListSep
 
 func (s *Rollups) pageColl(gen int64, commune string, seg int) *mongo.Collection {
 	return s.db.Collection(fmt.Sprintf("%spages_%s_%04d", genPrefix(gen), commune, seg))
@@ -65,7 +73,7 @@ func (s *Rollups) pageColl(gen int64, commune string, seg int) *mongo.Collection
 // ---- deltas ----
 
 // deltaDoc is a delta: its records in the compact form of the lists
-// (domain.EncodeListed, every field), one per line. The queue holds seconds
+// (domain.EncodeListed, every field), separated by "␞". The queue holds seconds
 // of records; a page that shows live counts reads it, and one string is far
 // cheaper for FerretDB to return than a sub-document per record.
 type deltaDoc struct {
@@ -91,7 +99,7 @@ func deltaDocOf(d domain.Delta) deltaDoc {
 		lines[i] = domain.EncodeListed(r, domain.ListedFull)
 	}
 	return deltaDoc{ID: d.ID, V: schemaV, Process: d.Process, Seq: d.Seq, At: d.At.UTC(), Dup: d.Dup,
-		N: len(lines), Records: strings.Join(lines, "\n")}
+		N: len(lines), Records: strings.Join(lines, sep)}
 }
 
 // PendingDeltas returns up to limit deltas in ID order.
@@ -107,7 +115,7 @@ func (s *Rollups) PendingDeltas(ctx context.Context, limit int) ([]domain.Delta,
 		if d.Records == "" {
 			continue
 		}
-		for _, line := range strings.Split(d.Records, "\n") {
+		for _, line := range strings.Split(d.Records, sep) {
 			r, ok := domain.DecodeListed(line)
 			if !ok {
 				return nil, fmt.Errorf("store: delta %s: a record in an unknown form", d.ID)
@@ -177,10 +185,12 @@ func (s *Rollups) SaveState(ctx context.Context, st domain.ConsolidatedState) er
 // ---- rollups ----
 
 // rollupDoc is a commune's rollup. Its per-day, per-member and per-team
-// counts are kept as one JSON string (Counts): only the consolidator writes
-// them, FerretDB stores a type schema with every nested value, and a large
-// ward's rollup took 80 ms to write as sub-documents (`cdt export rollups`
-// gives them as ordinary documents).
+// counts are kept as JSON in one binary value (Counts): only the
+// consolidator writes them, FerretDB stores a type schema with every nested
+// value (a large ward's rollup took 80 ms to write as sub-documents), and as
+// a string the JSON's quotes cost an escape each that SQLite parses on every
+// lookup in the collection (`cdt export rollups` gives them as ordinary
+// documents).
 type rollupDoc struct {
 	ID        string           `bson:"_id"`
 	V         int              `bson:"v"`
@@ -192,7 +202,7 @@ type rollupDoc struct {
 	Late      int              `bson:"late"`
 	Corrected int              `bson:"corrected"`
 	Villages  map[string]int   `bson:"villages"`
-	Counts    string           `bson:"counts"`
+	Counts    []byte           `bson:"counts"`
 }
 
 type rollupCounts struct {
@@ -249,8 +259,8 @@ func (s *Rollups) RollupsOf(ctx context.Context, gen int64, communes []string) (
 
 func (d rollupDoc) rollup() (*domain.Rollup, error) {
 	var c rollupCounts
-	if d.Counts != "" {
-		if err := json.Unmarshal([]byte(d.Counts), &c); err != nil {
+	if len(d.Counts) > 0 {
+		if err := json.Unmarshal(d.Counts, &c); err != nil {
 			return nil, fmt.Errorf("store: rollup %s: %w", d.Commune, err)
 		}
 	}
@@ -293,7 +303,7 @@ func (s *Rollups) SaveRollups(ctx context.Context, gen int64, rs []*domain.Rollu
 			return fmt.Errorf("store: rollup %s: %w", r.Commune, err)
 		}
 		d := rollupDoc{ID: "rollup", V: schemaV, Commune: r.Commune, Version: r.Version, Seen: r.Seen, Total: r.Total,
-			Before: r.Before, Late: r.Late, Corrected: r.Corrected, Villages: r.Villages, Counts: string(counts)}
+			Before: r.Before, Late: r.Late, Corrected: r.Corrected, Villages: r.Villages, Counts: counts}
 		if _, err := s.stateColl(gen, r.Commune).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "rollup"}}, d, upsert()); err != nil {
 			return wrap("save rollup "+r.Commune, err)
 		}
@@ -491,7 +501,7 @@ func (s *Rollups) HouseholdSets(ctx context.Context) (map[string]*domain.Househo
 // ---- record lists ----
 
 // headDoc is one document of a commune's list heads. Each list is kept as
-// lines of one string (Lists): "#<key>", then "T<record>" for the records
+// lines of one string (Lists, lines ending in "␞"): "#<key>", then "T<record>" for the records
 // of its tail, newest first, in the form of domain.EncodeListed, then
 // "P<page>" for its sealed pages, newest first, as
 // "id|collection|records|newest ms|oldest ms|newest id|oldest id".
@@ -550,7 +560,7 @@ func entries(text string) ([]domain.ListEntry, error) {
 	if text == "" {
 		return nil, nil
 	}
-	lines := strings.Split(text, "\n")
+	lines := strings.Split(text, sep)
 	out := make([]domain.ListEntry, len(lines))
 	for i, line := range lines {
 		e, err := entry(line)
@@ -566,7 +576,7 @@ func joinEntries(es []domain.ListEntry) string {
 	var b strings.Builder
 	for i, e := range es {
 		if i > 0 {
-			b.WriteByte('\n')
+			b.WriteString(sep)
 		}
 		b.WriteString(e.Enc)
 	}
@@ -582,12 +592,12 @@ func encodeHeads(b *domain.HeadBucket) ([]string, string) {
 	var sb strings.Builder
 	for _, k := range keys {
 		h := b.Heads[k]
-		sb.WriteString("#" + k + "\n")
+		sb.WriteString("#" + k + sep)
 		for _, e := range h.Tail {
-			sb.WriteString("T" + e.Enc + "\n")
+			sb.WriteString("T" + e.Enc + sep)
 		}
 		for _, p := range h.Pages {
-			sb.WriteString("P" + encodeRef(p) + "\n")
+			sb.WriteString("P" + encodeRef(p) + sep)
 		}
 	}
 	return keys, sb.String()
@@ -599,14 +609,14 @@ func decodeHeads(text, only string) (map[string]*domain.ListHead, error) {
 	out := map[string]*domain.ListHead{}
 	var h *domain.ListHead
 	if only != "" {
-		i := strings.Index(text, "#"+only+"\n")
+		i := strings.Index(text, "#"+only+sep)
 		if i < 0 {
 			return out, nil
 		}
 		text = text[i:]
 	}
 	for len(text) > 0 {
-		line, rest, _ := strings.Cut(text, "\n")
+		line, rest, _ := strings.Cut(text, sep)
 		text = rest
 		switch {
 		case line == "":
@@ -640,8 +650,8 @@ func decodeHeads(text, only string) (map[string]*domain.ListHead, error) {
 // HeadBuckets reads head documents of commune, one _id lookup each.
 func (s *Rollups) HeadBuckets(ctx context.Context, gen int64, commune string, ids []string) (map[string]*domain.HeadBucket, error) {
 	out := make(map[string]*domain.HeadBucket, len(ids))
-	c := s.listColl(gen, commune)
 	for _, id := range ids {
+		c := s.listColl(gen, commune, id)
 		b := &domain.HeadBucket{Commune: commune, ID: id, Heads: map[string]*domain.ListHead{}}
 		if id == "c" {
 			b.Pages = &domain.PageBook{Live: map[int]int{}}
@@ -664,7 +674,7 @@ func (s *Rollups) HeadBuckets(ctx context.Context, gen int64, commune string, id
 				seg, _ := strconv.Atoi(k)
 				b.Pages.Live[seg] = n
 			}
-			for _, t := range strings.Split(d.Book.Trash, "\n") {
+			for _, t := range strings.Split(d.Book.Trash, sep) {
 				if t == "" {
 					continue
 				}
@@ -690,7 +700,6 @@ func (s *Rollups) InsertHeadBuckets(ctx context.Context, gen int64, bs []*domain
 }
 
 func (s *Rollups) writeHeads(ctx context.Context, gen int64, bs []*domain.HeadBucket, fresh bool) error {
-	byCommune := map[string][]any{}
 	for _, b := range bs {
 		keys, text := encodeHeads(b)
 		d := headDoc{ID: b.ID, V: schemaV, Commune: b.Commune, Keys: keys, Lists: text}
@@ -703,12 +712,9 @@ func (s *Rollups) writeHeads(ctx context.Context, gen int64, bs []*domain.HeadBu
 			for i, t := range pb.Trash {
 				refs[i] = encodeRef(t)
 			}
-			d.Book.Trash = strings.Join(refs, "\n")
+			d.Book.Trash = strings.Join(refs, sep)
 		}
-		byCommune[b.Commune] = append(byCommune[b.Commune], d)
-	}
-	for c, docs := range byCommune {
-		if err := writeDocs(ctx, s.listColl(gen, c), docs, fresh); err != nil {
+		if err := writeDocs(ctx, s.listColl(gen, b.Commune, b.ID), []any{d}, fresh); err != nil {
 			return wrap("save list heads", err)
 		}
 	}
@@ -719,7 +725,8 @@ func (s *Rollups) writeHeads(ctx context.Context, gen int64, bs []*domain.HeadBu
 // document.
 func (s *Rollups) ListHead(ctx context.Context, gen int64, key string) (*domain.ListHead, error) {
 	var d headDoc
-	err := s.listColl(gen, domain.ListCommune(key)).FindOne(ctx, bson.D{{Key: "_id", Value: domain.ListBucket(key)}},
+	bucket := domain.ListBucket(key)
+	err := s.listColl(gen, domain.ListCommune(key), bucket).FindOne(ctx, bson.D{{Key: "_id", Value: bucket}},
 		options.FindOne().SetProjection(bson.D{{Key: "lists", Value: 1}})).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return &domain.ListHead{Key: key}, nil
@@ -737,8 +744,8 @@ func (s *Rollups) ListHead(ctx context.Context, gen int64, key string) (*domain.
 	return &domain.ListHead{Key: key}, nil
 }
 
-// pageDoc is a sealed page of a list: its records, newest first, one per
-// line (R), for the reason given at headDoc.
+// pageDoc is a sealed page of a list: its records, newest first, each ended
+// by "␞" (R), for the reason given at headDoc.
 type pageDoc struct {
 	ID     string    `bson:"_id"`
 	V      int       `bson:"v"`
