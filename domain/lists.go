@@ -26,14 +26,27 @@ import (
 // pages rather than rewrite big documents.
 
 // Sizes of the lists.
+//
+// A head document is rewritten whenever a record of one of its lists
+// arrives, so tails are short: past TailMax a tail seals its oldest records
+// into pages of SealSize.
 const (
-	PageSize    = 64   // records of a sealed page
-	PageMax     = 128  // a page that grows past this (late records) is split
-	TailMember  = 64   // newest records kept in a member's head
-	TailTeam    = 128  // … in a team's
-	TailCommune = 1024 // … in a commune's
-	ListBuckets = 16   // documents that hold a commune's member and team heads
+	PageSize    = 64  // records a team's or a commune's list seals into a page
+	PageMember  = 32  // … a member's
+	PageMax     = 128 // a page that grows past this (late records) is split
+	TailMember  = 48  // newest records kept in a member's head, at most
+	TailTeam    = 96  // … in a team's
+	TailCommune = 320 // … in a commune's
+	ListBuckets = 16  // documents that hold a commune's member and team heads
 )
+
+// SealSize is how many records list key seals into a page at a time.
+func SealSize(key string) int {
+	if strings.HasPrefix(key, "m:") {
+		return PageMember
+	}
+	return PageSize
+}
 
 // List keys.
 func MemberList(id string) string    { return "m:" + id }
@@ -206,8 +219,8 @@ func AddToList(ctx context.Context, h *ListHead, entries []ListEntry, load PageL
 		edit.Added += added
 		h.Tail = merged
 		var sealed []PageRef
-		for max := TailMax(h.Key); len(h.Tail) > max; {
-			n := min(PageSize, len(h.Tail))
+		for len(h.Tail) > TailMax(h.Key) {
+			n := SealSize(h.Key)
 			part := append([]ListEntry(nil), h.Tail[len(h.Tail)-n:]...)
 			h.Tail = h.Tail[:len(h.Tail)-n]
 			p := newPage(h.Key, part, alloc)
@@ -342,15 +355,19 @@ func newPage(key string, entries []ListEntry, alloc PageAlloc) ListPage {
 		Newest: entries[0].Pos, Oldest: entries[len(entries)-1].Pos}}
 }
 
-// SealList makes the head of a list from all its entries, newest first: the
-// newest TailMax in the tail, the rest in sealed pages (a rebuild).
+// SealList makes the head of a list from all its entries, newest first
+// (a rebuild): the whole list in the tail if it fits, otherwise the newest
+// TailMax - SealSize records, the rest in sealed pages.
 func SealList(key string, entries []ListEntry, alloc PageAlloc) (*ListHead, []ListPage) {
 	h := &ListHead{Key: key}
-	n := min(len(entries), TailMax(key))
+	n := len(entries)
+	if n > TailMax(key) {
+		n = TailMax(key) - SealSize(key)
+	}
 	h.Tail = entries[:n:n]
 	var pages []ListPage
 	for rest := entries[n:]; len(rest) > 0; {
-		k := min(PageSize, len(rest))
+		k := min(SealSize(key), len(rest))
 		p := newPage(key, rest[:k:k], alloc)
 		pages = append(pages, p)
 		h.Pages = append(h.Pages, p.Ref)

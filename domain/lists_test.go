@@ -114,7 +114,7 @@ func TestListsHoldEveryRecordOnceInOrder(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if reads := m.reads - before; reads > 2+37/PageSize+1 {
+				if reads := m.reads - before; reads > 2+37/SealSize(key)+1 {
 					t.Fatalf("%s: a page of 37 read %d sealed pages", key, reads)
 				}
 				for _, e := range page {
