@@ -3,8 +3,6 @@ package jobs
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -139,10 +137,23 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 	if err := j.Store.DropGen(ctx, gen); err != nil { // what a rebuild that died left
 		return n, err
 	}
-	nonce := make([]byte, 3)
-	_, _ = rand.Read(nonce)
+	// The households first: they are complete, and memory is better spent
+	// on the lists.
+	for _, c := range sortedKeys(shards) {
+		var used []*domain.HouseholdShard
+		for _, h := range shards[c] {
+			if h.Set.Len() > 0 {
+				used = append(used, h)
+			}
+		}
+		if err := j.Store.InsertHouseholdShards(ctx, gen, used); err != nil {
+			return n, err
+		}
+		delete(shards, c)
+	}
+	nonce := newNonce()
 	if err := spill.each(func(commune string, lines []string) error {
-		return j.writeLists(ctx, gen, commune, lines, hex.EncodeToString(nonce))
+		return j.writeLists(ctx, gen, commune, lines, nonce)
 	}); err != nil {
 		return n, err
 	}
@@ -156,16 +167,6 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 		r.Version = next.Version
 		next.Communes[c] = next.Version
 		saved = append(saved, r)
-		var used []*domain.HouseholdShard
-		for _, h := range shards[c] {
-			if h.Set.Len() > 0 {
-				used = append(used, h)
-			}
-		}
-		if err := j.Store.InsertHouseholdShards(ctx, gen, used); err != nil {
-			return n, err
-		}
-		delete(shards, c)
 	}
 	if err := j.Store.SaveRollups(ctx, gen, saved); err != nil {
 		return n, err
@@ -184,64 +185,64 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 }
 
 // writeLists writes a commune's lists from all its records (the lines of
-// the spill files, in the encoding of commune lists).
+// the spill files, in the encoding of commune lists): the commune's list,
+// then its teams' and its members', one list at a time, so that memory holds
+// the commune's lines and one list's encodings at most.
 func (j *Consolidator) writeLists(ctx context.Context, gen int64, commune string, lines []string, nonce string) error {
-	byKey := map[string][]domain.ListEntry{}
-	for _, line := range lines {
+	all := make([]domain.ListEntry, len(lines))
+	byKey := map[string][]int32{} // list → indexes into all
+	for i, line := range lines {
 		rec, ok := domain.DecodeListed(line)
 		if !ok {
 			return fmt.Errorf("jobs: rebuild: a spilled record in an unknown form")
 		}
-		for _, key := range domain.ListKeys(rec) {
-			e := domain.ListEntry{Pos: domain.PosOf(rec), Enc: line}
-			if !domain.ListFull(key) {
-				e.Enc = domain.EncodeListed(rec, domain.ListedShort)
-			}
-			byKey[key] = append(byKey[key], e)
+		all[i] = domain.ListEntry{Pos: domain.PosOf(rec), Enc: line}
+		keys := domain.ListKeys(rec)
+		for _, key := range keys[:2] { // the member's and the team's
+			byKey[key] = append(byKey[key], int32(i))
 		}
 	}
-	book := &domain.PageBook{Live: map[int]int{}}
-	alloc := func(key string) (string, int) {
-		book.Next++
-		if book.Inserted >= domain.SegmentPages {
-			book.Seg, book.Inserted = book.Seg+1, 0
-		}
-		book.Inserted++
-		book.Live[book.Seg]++
-		return domain.NewPageID(key, book.Next, nonce), book.Seg
-	}
-	buckets := map[string]*domain.HeadBucket{"c": {Commune: commune, ID: "c", Heads: map[string]*domain.ListHead{}, Pages: book}}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var pages []domain.ListPage
-	for _, key := range keys {
-		es := byKey[key]
+	w := &listWriter{st: j.Store, gen: gen, commune: commune, nonce: nonce, book: &domain.PageBook{Live: map[int]int{}},
+		buckets: map[string]*domain.HeadBucket{}}
+	w.buckets["c"] = &domain.HeadBucket{Commune: commune, ID: "c", Heads: map[string]*domain.ListHead{}, Pages: w.book}
+	put := func(key string, es []domain.ListEntry) error {
 		domain.SortEntries(es)
-		h, ps := domain.SealList(key, es, alloc)
-		pages = append(pages, ps...)
+		h, pages := domain.SealList(key, es, w.alloc)
 		id := domain.ListBucket(key)
-		if buckets[id] == nil {
-			buckets[id] = &domain.HeadBucket{Commune: commune, ID: id, Heads: map[string]*domain.ListHead{}}
+		if w.buckets[id] == nil {
+			w.buckets[id] = &domain.HeadBucket{Commune: commune, ID: id, Heads: map[string]*domain.ListHead{}}
 		}
-		buckets[id].Heads[key] = h
-		if len(pages) >= 400 {
-			if err := j.Store.InsertPages(ctx, gen, commune, pages); err != nil {
+		w.buckets[id].Heads[key] = h
+		w.pages = append(w.pages, pages...)
+		if len(w.pages) >= 400 {
+			if err := j.Store.InsertPages(ctx, gen, commune, w.pages); err != nil {
 				return err
 			}
-			pages = nil
+			w.pages = nil
 		}
+		return nil
 	}
-	if err := j.Store.InsertPages(ctx, gen, commune, pages); err != nil {
+	if err := put(domain.CommuneList(commune), all); err != nil {
 		return err
 	}
-	bs := make([]*domain.HeadBucket, 0, len(buckets))
-	for _, b := range buckets {
-		bs = append(bs, b)
+	for _, key := range sortedKeys(byKey) {
+		es := make([]domain.ListEntry, len(byKey[key]))
+		for k, i := range byKey[key] {
+			rec, _ := domain.DecodeListed(lines[i])
+			es[k] = domain.ListEntry{Pos: domain.PosOf(rec), Enc: domain.EncodeListed(rec, domain.ListedShort)}
+		}
+		delete(byKey, key)
+		if err := put(key, es); err != nil {
+			return err
+		}
 	}
-	sort.Slice(bs, func(a, b int) bool { return bs[a].ID < bs[b].ID })
+	if err := j.Store.InsertPages(ctx, gen, commune, w.pages); err != nil {
+		return err
+	}
+	bs := make([]*domain.HeadBucket, 0, len(w.buckets))
+	for _, id := range sortedKeys(w.buckets) {
+		bs = append(bs, w.buckets[id])
+	}
 	return j.Store.InsertHeadBuckets(ctx, gen, bs)
 }
 
@@ -262,7 +263,7 @@ type spill struct {
 	w     []*bufio.Writer
 }
 
-const spillFiles = 32
+const spillFiles = 128
 
 func newSpill(tmp string) (*spill, error) {
 	dir, err := os.MkdirTemp(tmp, "cdt-rebuild-")
