@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"iter"
 	"sort"
 	"sync"
 
@@ -348,40 +349,31 @@ func (l *Live) walkList(ctx context.Context, gen int64, key string, q domain.Lis
 	return domain.WalkList(ctx, h, q, load, fn)
 }
 
-// mergeLists walks several lists at once, newest first: each list is read a
-// page's worth ahead.
+// mergeLists walks several lists at once, newest first. Each list is read
+// as a coroutine (iter.Pull): one page at a time, and only when the merge
+// gets to it, so a merge of forty communes reads what it returns and a
+// little more, one query at a time.
 func mergeLists(ctx context.Context, keys []string, walk func(context.Context, string, func(domain.ListEntry) bool) error,
 	fn func(domain.ListEntry) bool) error {
 	type src struct {
-		next chan domain.ListEntry
-		errc chan error
+		next func() (domain.ListEntry, bool)
+		stop func()
+		err  *error
 		head domain.ListEntry
 		ok   bool
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	srcs := make([]*src, len(keys))
 	for i, k := range keys {
-		s := &src{next: make(chan domain.ListEntry, domain.PageSize), errc: make(chan error, 1)}
-		srcs[i] = s
-		go func() {
-			err := walk(ctx, k, func(e domain.ListEntry) bool {
-				select {
-				case s.next <- e:
-					return true
-				case <-ctx.Done():
-					return false
-				}
-			})
-			close(s.next)
-			s.errc <- err
-		}()
+		var err error
+		seq := func(yield func(domain.ListEntry) bool) { err = walk(ctx, k, yield) }
+		next, stop := iter.Pull(seq)
+		srcs[i] = &src{next: next, stop: stop, err: &err}
+		defer stop()
 	}
 	pull := func(s *src) error {
-		e, ok := <-s.next
-		s.head, s.ok = e, ok
-		if !ok {
-			return <-s.errc
+		s.head, s.ok = s.next()
+		if !s.ok {
+			return *s.err
 		}
 		return nil
 	}
