@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"io"
-	"strconv"
 
 	"github.com/hue-cdt/cdt/internal/app"
 )
@@ -42,8 +41,6 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	return fs
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // flagSet reports whether flag name was given on the command line.
 func flagSet(fs *flag.FlagSet, name string) bool {

@@ -126,8 +126,8 @@ func ingestAt(ctx context.Context, o IngestOptions, size int) ([]IngestResult, e
 			}
 			return err
 		}
-		apiStats := LoadWorkers(min(200, o.Requests), conc, post)
-		apiStats = LoadWorkers(o.Requests, conc, post)
+		LoadWorkers(min(200, o.Requests), conc, post) // warm-up
+		apiStats := LoadWorkers(o.Requests, conc, post)
 		doc := func(w int) any {
 			m := members[w%len(members)]
 			b := body(w)
@@ -142,8 +142,8 @@ func ingestAt(ctx context.Context, o IngestOptions, size int) ([]IngestResult, e
 			_, err := raw.InsertOne(ctx, doc(w))
 			return err
 		}
-		rawStats := LoadWorkers(min(200, o.Requests), conc, insert)
-		rawStats = LoadWorkers(o.Requests, conc, insert)
+		LoadWorkers(min(200, o.Requests), conc, insert) // warm-up
+		rawStats := LoadWorkers(o.Requests, conc, insert)
 		results = append(results, IngestResult{Records: size, Clients: conc, API: apiStats, Raw: rawStats})
 	}
 	return results, nil

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,7 +20,6 @@ import (
 var (
 	uri     string
 	counter atomic.Int64
-	once    sync.Once
 )
 
 // Main runs the tests of a package around one database server.
