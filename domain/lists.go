@@ -157,11 +157,11 @@ type ListEdit struct {
 	Added   int
 }
 
-// NewPageID names a new page of key; seq is unique in the commune, and
-// nonce tells apart the pages of a consolidation that died half way from
-// those of the one that does its work again.
-func NewPageID(key string, seq int64, nonce string) string {
-	return key + "@" + strconv.FormatInt(seq, 36) + "~" + nonce
+// NewPageID names a new page of a commune's lists; seq is unique in the
+// commune, and nonce tells apart the pages of a consolidation that died half
+// way from those of the one that does its work again.
+func NewPageID(seq int64, nonce string) string {
+	return strconv.FormatInt(seq, 36) + "~" + nonce
 }
 
 // PageAlloc names a new page of a list and the collection it goes to.

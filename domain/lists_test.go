@@ -51,7 +51,7 @@ func TestListsHoldEveryRecordOnceInOrder(t *testing.T) {
 		m := &memPages{pages: map[string][]ListEntry{}}
 		h := &ListHead{Key: key}
 		seq := int64(0)
-		alloc := func(k string) (string, int) { seq++; return NewPageID(k, seq, "x"), int(seq % 3) }
+		alloc := func(k string) (string, int) { seq++; return NewPageID(seq, "x"), int(seq % 3) }
 		var all []Record
 		for batch := range 40 {
 			var es []ListEntry
@@ -151,7 +151,7 @@ func TestListRemoveAndReplace(t *testing.T) {
 	m := &memPages{pages: map[string][]ListEntry{}}
 	h := &ListHead{Key: "m:19753-M0001"}
 	seq := int64(0)
-	alloc := func(k string) (string, int) { seq++; return NewPageID(k, seq, "y"), 0 }
+	alloc := func(k string) (string, int) { seq++; return NewPageID(seq, "y"), 0 }
 	var es []ListEntry
 	var recs []Record
 	for i := range 500 {

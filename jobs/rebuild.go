@@ -60,6 +60,9 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 	for p, s := range also {
 		mark[p] = max(mark[p], s)
 	}
+	// The old rollups are not needed any more: let them go before the scan
+	// (readers wait for the consolidator's lock, which this holds).
+	j.publish(nil)
 	// Deltas still pending (before a first state, or waiting): their records
 	// are stored, so the scan counts them, and the rollups take them as
 	// applied.
@@ -278,7 +281,7 @@ func newSpill(tmp string) (*spill, error) {
 			return nil, fmt.Errorf("jobs: rebuild: %w", err)
 		}
 		s.files = append(s.files, f)
-		s.w = append(s.w, bufio.NewWriterSize(f, 64<<10))
+		s.w = append(s.w, bufio.NewWriterSize(f, 8<<10))
 	}
 	return s, nil
 }

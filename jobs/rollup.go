@@ -558,7 +558,7 @@ func (w *listWriter) alloc(key string) (string, int) {
 	}
 	b.Inserted++
 	b.Live[b.Seg]++
-	return domain.NewPageID(key, b.Next, w.nonce), b.Seg
+	return domain.NewPageID(b.Next, w.nonce), b.Seg
 }
 
 // take collects what a list change made and replaced.

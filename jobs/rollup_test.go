@@ -436,7 +436,7 @@ func recountWithout(rc recount, recs []domain.Record) recount {
 				continue
 			}
 			out.lists[key] = append(out.lists[key], r)
-			if key[:2] != "c:" {
+			if !strings.HasPrefix(key, "c:") {
 				continue
 			}
 			c := r.CommuneCode
