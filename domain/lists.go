@@ -36,7 +36,7 @@ const (
 	PageMax     = 128 // a page that grows past this (late records) is split
 	TailMember  = 48  // newest records kept in a member's head, at most
 	TailTeam    = 96  // … in a team's
-	TailCommune = 320 // … in a commune's
+	TailCommune = 192 // … in a commune's
 	ListBuckets = 16  // documents that hold a commune's member and team heads
 )
 
@@ -107,7 +107,7 @@ func EntryOf(r Record, key string) ListEntry {
 	return ListEntry{Pos: PosOf(r), Enc: EncodeListed(r, ListFull(key))}
 }
 
-// PageRef is a sealed page as its list's head knows it.
+// PageRef is a sealed page as its list's head (or a directory) knows it.
 type PageRef struct {
 	ID             string
 	Seg            int // the collection that holds it
@@ -118,12 +118,31 @@ type PageRef struct {
 // Contains reports whether p falls in the page's stretch of the list.
 func (r PageRef) Contains(p Pos) bool { return !p.Before(r.Oldest) && !r.Newest.Before(p) }
 
-// ListHead is a list's tail (newest first) and its sealed pages (newest
-// first, every one older than the tail).
+// DirRef is a directory: a document naming DirPages of a list's older pages.
+type DirRef struct {
+	ID             string
+	Seg            int
+	Pages, Records int
+	Newest, Oldest Pos
+}
+
+// Directories: a head names its newest pages itself, at most HeadPages +
+// HeadSpill; past that its oldest pages go into a new directory of
+// HeadSpill, so that a head stays small however long its list grows, and a
+// read deep in the list costs one directory more.
+const (
+	HeadPages = 64
+	HeadSpill = 64
+)
+
+// ListHead is a list's tail (newest first), its newest sealed pages (newest
+// first, every one older than the tail) and the directories of its older
+// pages (newest first, every one older than the pages).
 type ListHead struct {
 	Key   string
 	Tail  []ListEntry
 	Pages []PageRef
+	Dirs  []DirRef
 }
 
 // Len is the number of records in the list.
@@ -132,25 +151,33 @@ func (h *ListHead) Len() int {
 	for _, p := range h.Pages {
 		n += p.N
 	}
+	for _, d := range h.Dirs {
+		n += d.Records
+	}
 	return n
 }
 
-// ListPage is a sealed page with its records, newest first.
+// ListPage is a sealed page with its records, newest first; or, when Dir is
+// set, a directory with its pages.
 type ListPage struct {
 	Ref     PageRef
 	Key     string
 	Entries []ListEntry
+	Dir     []PageRef
 }
 
 // ErrPageGone says a page a head named was replaced meanwhile: read the head again.
 var ErrPageGone = errors.New("domain: list page replaced")
 
-// PageLoader reads a sealed page's records.
-type PageLoader func(ctx context.Context, ref PageRef) ([]ListEntry, error)
+// ListReader reads a list's sealed pages and directories.
+type ListReader interface {
+	Page(ctx context.Context, ref PageRef) ([]ListEntry, error)
+	Dir(ctx context.Context, ref DirRef) ([]PageRef, error)
+}
 
-// ListEdit is what adding records to a list changed: pages to insert, pages
-// they replace (to delete once the head naming the new ones is saved), and
-// the records that were new to the list.
+// ListEdit is what a change of a list made: pages and directories to
+// insert, those they replace (to delete once the head naming the new ones is
+// saved), and the records that were new to the list.
 type ListEdit struct {
 	Insert  []ListPage
 	Replace []PageRef
@@ -167,15 +194,138 @@ func NewPageID(seq int64, nonce string) string {
 // PageAlloc names a new page of a list and the collection it goes to.
 type PageAlloc func(key string) (id string, seg int)
 
+// reaches reports whether positions older than the head's pages are asked
+// for: then the directories must be read.
+func (h *ListHead) reaches(ps []Pos) bool {
+	if len(h.Dirs) == 0 {
+		return false
+	}
+	for _, p := range ps {
+		if len(h.Pages) == 0 || p.Before(h.Pages[len(h.Pages)-1].Oldest) {
+			return true
+		}
+	}
+	return false
+}
+
+// expansion is a head whose directories were read into its pages, to change
+// pages anywhere in the list; collapse writes again the directories whose
+// pages changed.
+type expansion struct {
+	dirs   []DirRef
+	refs   [][]PageRef
+	origin map[string]int // page ID → directory
+}
+
+func (h *ListHead) expand(ctx context.Context, rd ListReader) (*expansion, error) {
+	x := &expansion{dirs: h.Dirs, origin: map[string]int{}}
+	for i, d := range h.Dirs {
+		refs, err := rd.Dir(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		x.refs = append(x.refs, refs)
+		for _, r := range refs {
+			x.origin[r.ID] = i
+		}
+		h.Pages = append(h.Pages, refs...)
+	}
+	h.Dirs = nil
+	return x, nil
+}
+
+// inherit gives pages that replace page old the directory old was in.
+func (x *expansion) inherit(old string, refs []PageRef) {
+	if x == nil {
+		return
+	}
+	if i, ok := x.origin[old]; ok {
+		for _, r := range refs {
+			x.origin[r.ID] = i
+		}
+	}
+}
+
+func (x *expansion) collapse(h *ListHead, alloc PageAlloc, edit *ListEdit) {
+	if x == nil {
+		return
+	}
+	var head []PageRef
+	byDir := make([][]PageRef, len(x.dirs))
+	for _, r := range h.Pages {
+		if i, ok := x.origin[r.ID]; ok {
+			byDir[i] = append(byDir[i], r)
+		} else {
+			head = append(head, r)
+		}
+	}
+	h.Pages = head
+	for i, d := range x.dirs {
+		if sameRefs(byDir[i], x.refs[i]) {
+			h.Dirs = append(h.Dirs, d)
+			continue
+		}
+		edit.Replace = append(edit.Replace, PageRef{ID: d.ID, Seg: d.Seg})
+		if len(byDir[i]) > 0 {
+			h.Dirs = append(h.Dirs, newDir(h.Key, byDir[i], alloc, edit))
+		}
+	}
+}
+
+func sameRefs(a, b []PageRef) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID {
+			return false
+		}
+	}
+	return true
+}
+
+// newDir makes a directory of refs (newest first) under a new ID.
+func newDir(key string, refs []PageRef, alloc PageAlloc, edit *ListEdit) DirRef {
+	id, seg := alloc(key)
+	d := DirRef{ID: id, Seg: seg, Pages: len(refs), Newest: refs[0].Newest, Oldest: refs[len(refs)-1].Oldest}
+	for _, r := range refs {
+		d.Records += r.N
+	}
+	edit.Insert = append(edit.Insert, ListPage{Key: key, Ref: PageRef{ID: id, Seg: seg, N: d.Records,
+		Newest: d.Newest, Oldest: d.Oldest}, Dir: refs})
+	return d
+}
+
+// spill moves the oldest pages a head names beyond HeadPages into a new
+// directory once they are HeadSpill.
+func (h *ListHead) spill(alloc PageAlloc, edit *ListEdit) {
+	for len(h.Pages) >= HeadPages+HeadSpill {
+		old := h.Pages[len(h.Pages)-HeadSpill:]
+		h.Pages = h.Pages[:len(h.Pages)-HeadSpill:len(h.Pages)-HeadSpill]
+		h.Dirs = append([]DirRef{newDir(h.Key, append([]PageRef(nil), old...), alloc, edit)}, h.Dirs...)
+	}
+}
+
 // AddToList adds entries to the list: newer ones to the tail (sealing its
 // oldest records into new pages past TailMax), older ones into the sealed
-// pages they fall in (read with load, written again under new IDs). An
-// entry the list holds already (same position) is skipped. nextID names new
-// pages; seg is the collection new pages go to.
-func AddToList(ctx context.Context, h *ListHead, entries []ListEntry, load PageLoader, alloc PageAlloc) (ListEdit, error) {
+// pages they fall in (read with rd, written again under new IDs, with the
+// directory naming them). An entry the list holds already (same position)
+// is skipped. alloc names new pages and directories.
+func AddToList(ctx context.Context, h *ListHead, entries []ListEntry, rd ListReader, alloc PageAlloc) (ListEdit, error) {
 	var edit ListEdit
 	if len(entries) == 0 {
 		return edit, nil
+	}
+	var x *expansion
+	ps := make([]Pos, len(entries))
+	for i, e := range entries {
+		ps[i] = e.Pos
+	}
+	if h.reaches(ps) {
+		var err error
+		if x, err = h.expand(ctx, rd); err != nil {
+			return edit, err
+		}
 	}
 	var toTail []ListEntry
 	byPage := map[int][]ListEntry{}
@@ -195,7 +345,7 @@ func AddToList(ctx context.Context, h *ListHead, entries []ListEntry, load PageL
 	sort.Sort(sort.Reverse(sort.IntSlice(idx)))
 	for _, i := range idx {
 		ref := h.Pages[i]
-		old, err := load(ctx, ref)
+		old, err := rd.Page(ctx, ref)
 		if err != nil {
 			return edit, err
 		}
@@ -212,6 +362,7 @@ func AddToList(ctx context.Context, h *ListHead, entries []ListEntry, load PageL
 			edit.Insert = append(edit.Insert, p)
 			refs[k] = p.Ref
 		}
+		x.inherit(ref.ID, refs)
 		h.Pages = append(h.Pages[:i], append(refs, h.Pages[i+1:]...)...)
 	}
 	if len(toTail) > 0 {
@@ -229,6 +380,8 @@ func AddToList(ctx context.Context, h *ListHead, entries []ListEntry, load PageL
 		}
 		h.Pages = append(sealed, h.Pages...)
 	}
+	x.collapse(h, alloc, &edit)
+	h.spill(alloc, &edit)
 	return edit, nil
 }
 
@@ -247,18 +400,45 @@ func (h *ListHead) pageFor(p Pos) int {
 	return i
 }
 
-// Locate says where the record at p would be: in the tail (-1) or in page i.
-func (h *ListHead) Locate(p Pos) int {
-	if len(h.Pages) == 0 || h.Pages[0].Newest.Before(p) {
-		return -1
+// FindPage returns the sealed page whose stretch holds p, reading a
+// directory if p is older than the head's pages (false: p would be in the
+// tail, or in no page).
+func FindPage(ctx context.Context, h *ListHead, p Pos, rd ListReader) (PageRef, bool, error) {
+	if len(h.Pages) > 0 && !p.Before(h.Pages[len(h.Pages)-1].Oldest) {
+		if h.Pages[0].Newest.Before(p) {
+			return PageRef{}, false, nil
+		}
+		i := h.pageFor(p)
+		return h.Pages[i], h.Pages[i].Contains(p), nil
 	}
-	return h.pageFor(p)
+	for _, d := range h.Dirs {
+		if p.Before(d.Oldest) || d.Newest.Before(p) {
+			continue
+		}
+		refs, err := rd.Dir(ctx, d)
+		if err != nil {
+			return PageRef{}, false, err
+		}
+		for _, r := range refs {
+			if r.Contains(p) {
+				return r, true, nil
+			}
+		}
+	}
+	return PageRef{}, false, nil
 }
 
 // RemoveFromList removes the entries at ps from the list (records excluded
 // or edited), writing the pages that held them again.
-func RemoveFromList(ctx context.Context, h *ListHead, ps []Pos, load PageLoader, alloc PageAlloc) (ListEdit, error) {
+func RemoveFromList(ctx context.Context, h *ListHead, ps []Pos, rd ListReader, alloc PageAlloc) (ListEdit, error) {
 	var edit ListEdit
+	var x *expansion
+	if h.reaches(ps) {
+		var err error
+		if x, err = h.expand(ctx, rd); err != nil {
+			return edit, err
+		}
+	}
 	drop := map[Pos]bool{}
 	for _, p := range ps {
 		drop[p] = true
@@ -272,7 +452,7 @@ func RemoveFromList(ctx context.Context, h *ListHead, ps []Pos, load PageLoader,
 	h.Tail = tail
 	byPage := map[int]bool{}
 	for _, p := range ps {
-		if i := h.Locate(p); i >= 0 && h.Pages[i].Contains(p) {
+		if i := h.locate(p); i >= 0 && h.Pages[i].Contains(p) {
 			byPage[i] = true
 		}
 	}
@@ -283,7 +463,7 @@ func RemoveFromList(ctx context.Context, h *ListHead, ps []Pos, load PageLoader,
 	sort.Sort(sort.Reverse(sort.IntSlice(idx)))
 	for _, i := range idx {
 		ref := h.Pages[i]
-		old, err := load(ctx, ref)
+		old, err := rd.Page(ctx, ref)
 		if err != nil {
 			return edit, err
 		}
@@ -303,29 +483,42 @@ func RemoveFromList(ctx context.Context, h *ListHead, ps []Pos, load PageLoader,
 		}
 		p := newPage(h.Key, kept, alloc)
 		edit.Insert = append(edit.Insert, p)
+		x.inherit(ref.ID, []PageRef{p.Ref})
 		h.Pages[i] = p.Ref
 	}
+	x.collapse(h, alloc, &edit)
 	return edit, nil
 }
 
 // ReplaceInList rewrites the entries of the list whose positions are in
 // repl (an edited record keeps its position), with the pages that hold them.
-func ReplaceInList(ctx context.Context, h *ListHead, repl map[Pos]string, load PageLoader, alloc PageAlloc) (ListEdit, error) {
+func ReplaceInList(ctx context.Context, h *ListHead, repl map[Pos]string, rd ListReader, alloc PageAlloc) (ListEdit, error) {
 	var edit ListEdit
+	ps := make([]Pos, 0, len(repl))
+	for p := range repl {
+		ps = append(ps, p)
+	}
+	var x *expansion
+	if h.reaches(ps) {
+		var err error
+		if x, err = h.expand(ctx, rd); err != nil {
+			return edit, err
+		}
+	}
 	for i, e := range h.Tail {
 		if enc, ok := repl[e.Pos]; ok {
 			h.Tail[i].Enc = enc
 		}
 	}
 	pages := map[int]bool{}
-	for p := range repl {
-		if i := h.Locate(p); i >= 0 && h.Pages[i].Contains(p) {
+	for _, p := range ps {
+		if i := h.locate(p); i >= 0 && h.Pages[i].Contains(p) {
 			pages[i] = true
 		}
 	}
 	for i := range pages {
 		ref := h.Pages[i]
-		old, err := load(ctx, ref)
+		old, err := rd.Page(ctx, ref)
 		if err != nil {
 			return edit, err
 		}
@@ -343,9 +536,20 @@ func ReplaceInList(ctx context.Context, h *ListHead, repl map[Pos]string, load P
 		edit.Replace = append(edit.Replace, ref)
 		p := newPage(h.Key, out, alloc)
 		edit.Insert = append(edit.Insert, p)
+		x.inherit(ref.ID, []PageRef{p.Ref})
 		h.Pages[i] = p.Ref
 	}
+	x.collapse(h, alloc, &edit)
 	return edit, nil
+}
+
+// locate says where the record at p would be among the head's pages (-1:
+// in the tail).
+func (h *ListHead) locate(p Pos) int {
+	if len(h.Pages) == 0 || h.Pages[0].Newest.Before(p) {
+		return -1
+	}
+	return h.pageFor(p)
 }
 
 // newPage makes a page of entries (newest first) under a new ID.
@@ -357,7 +561,8 @@ func newPage(key string, entries []ListEntry, alloc PageAlloc) ListPage {
 
 // SealList makes the head of a list from all its entries, newest first
 // (a rebuild): the whole list in the tail if it fits, otherwise the newest
-// TailMax - SealSize records, the rest in sealed pages.
+// TailMax - SealSize records, the rest in sealed pages, the older of them in
+// directories.
 func SealList(key string, entries []ListEntry, alloc PageAlloc) (*ListHead, []ListPage) {
 	h := &ListHead{Key: key}
 	n := len(entries)
@@ -365,15 +570,30 @@ func SealList(key string, entries []ListEntry, alloc PageAlloc) (*ListHead, []Li
 		n = TailMax(key) - SealSize(key)
 	}
 	h.Tail = entries[:n:n]
-	var pages []ListPage
+	var edit ListEdit
 	for rest := entries[n:]; len(rest) > 0; {
 		k := min(SealSize(key), len(rest))
 		p := newPage(key, rest[:k:k], alloc)
-		pages = append(pages, p)
+		edit.Insert = append(edit.Insert, p)
 		h.Pages = append(h.Pages, p.Ref)
 		rest = rest[k:]
 	}
-	return h, pages
+	// Directories from the oldest pages, HeadSpill each, while more than
+	// HeadPages are left.
+	var dirs []DirRef
+	for len(h.Pages) >= HeadPages+HeadSpill {
+		k := len(h.Pages) % HeadSpill
+		if k == 0 {
+			k = HeadSpill
+		}
+		old := append([]PageRef(nil), h.Pages[len(h.Pages)-k:]...)
+		h.Pages = h.Pages[:len(h.Pages)-k]
+		dirs = append(dirs, newDir(key, old, alloc, &edit)) // oldest first
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		h.Dirs = append(h.Dirs, dirs[i])
+	}
+	return h, edit.Insert
 }
 
 // SortEntries sorts entries newest first.
@@ -437,7 +657,7 @@ func (q ListQuery) Keeps(p Pos) bool {
 	return (q.From == 0 || p.At >= q.From) && (q.To == 0 || p.At < q.To) && (q.After == nil || p.Before(*q.After))
 }
 
-// newest is the newest position the query can keep (nil: no bound).
+// newest is the newest position the query can keep (false: no bound).
 func (q ListQuery) newest() (Pos, bool) {
 	var b Pos
 	set := false
@@ -451,8 +671,8 @@ func (q ListQuery) newest() (Pos, bool) {
 }
 
 // WalkList calls fn with the entries of the list that q keeps, newest first,
-// reading the sealed pages it needs, until fn returns false.
-func WalkList(ctx context.Context, h *ListHead, q ListQuery, load PageLoader, fn func(ListEntry) bool) error {
+// reading the sealed pages (and directories) it needs, until fn returns false.
+func WalkList(ctx context.Context, h *ListHead, q ListQuery, rd ListReader, fn func(ListEntry) bool) error {
 	for _, e := range h.Tail {
 		if q.Keeps(e.Pos) && !fn(e) {
 			return nil
@@ -462,21 +682,42 @@ func WalkList(ctx context.Context, h *ListHead, q ListQuery, load PageLoader, fn
 		}
 	}
 	top, bounded := q.newest()
-	for _, ref := range h.Pages {
-		if q.From != 0 && ref.Newest.At < q.From {
+	pages := func(refs []PageRef) (bool, error) {
+		for _, ref := range refs {
+			if q.From != 0 && ref.Newest.At < q.From {
+				return false, nil
+			}
+			if bounded && top.Before(ref.Oldest) {
+				continue // the whole page is newer than the query
+			}
+			entries, err := rd.Page(ctx, ref)
+			if err != nil {
+				return false, err
+			}
+			for _, e := range entries {
+				if q.Keeps(e.Pos) && !fn(e) {
+					return false, nil
+				}
+			}
+		}
+		return true, nil
+	}
+	if more, err := pages(h.Pages); !more || err != nil {
+		return err
+	}
+	for _, d := range h.Dirs {
+		if q.From != 0 && d.Newest.At < q.From {
 			return nil
 		}
-		if bounded && top.Before(ref.Oldest) {
-			continue // the whole page is newer than the query
+		if bounded && top.Before(d.Oldest) {
+			continue
 		}
-		entries, err := load(ctx, ref)
+		refs, err := rd.Dir(ctx, d)
 		if err != nil {
 			return err
 		}
-		for _, e := range entries {
-			if q.Keeps(e.Pos) && !fn(e) {
-				return nil
-			}
+		if more, err := pages(refs); !more || err != nil {
+			return err
 		}
 	}
 	return nil

@@ -564,6 +564,8 @@ type StateStore interface {
 	ListHead(ctx context.Context, gen int64, key string) (*ListHead, error)
 	// ListPage reads a sealed page (ErrPageGone if it was replaced).
 	ListPage(ctx context.Context, gen int64, commune string, ref PageRef) ([]ListEntry, error)
+	// ListDir reads a directory of pages (ErrPageGone if it was replaced).
+	ListDir(ctx context.Context, gen int64, commune string, ref DirRef) ([]PageRef, error)
 	InsertPages(ctx context.Context, gen int64, commune string, pages []ListPage) error
 	DeletePages(ctx context.Context, gen int64, commune string, refs []PageRef) error
 	DropSegment(ctx context.Context, gen int64, commune string, seg int) error
@@ -578,6 +580,26 @@ type StateStore interface {
 
 	// DropGen removes every collection of generation gen.
 	DropGen(ctx context.Context, gen int64) error
+}
+
+// ListsOf reads the sealed pages and directories of commune's lists in
+// generation gen of st.
+func ListsOf(st StateStore, gen int64, commune string) ListReader {
+	return listsOf{st, gen, commune}
+}
+
+type listsOf struct {
+	st      StateStore
+	gen     int64
+	commune string
+}
+
+func (l listsOf) Page(ctx context.Context, ref PageRef) ([]ListEntry, error) {
+	return l.st.ListPage(ctx, l.gen, l.commune, ref)
+}
+
+func (l listsOf) Dir(ctx context.Context, ref DirRef) ([]PageRef, error) {
+	return l.st.ListDir(ctx, l.gen, l.commune, ref)
 }
 
 // RecordScanner streams every record (full rebuilds and benchmarks).

@@ -342,11 +342,7 @@ func (l *Live) walkList(ctx context.Context, gen int64, key string, q domain.Lis
 	if err != nil {
 		return err
 	}
-	commune := domain.ListCommune(key)
-	load := func(ctx context.Context, ref domain.PageRef) ([]domain.ListEntry, error) {
-		return l.State.ListPage(ctx, gen, commune, ref)
-	}
-	return domain.WalkList(ctx, h, q, load, fn)
+	return domain.WalkList(ctx, h, q, domain.ListsOf(l.State, gen, domain.ListCommune(key)), fn)
 }
 
 // mergeLists walks several lists at once, newest first. Each list is read

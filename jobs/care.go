@@ -249,14 +249,14 @@ func (j *Consolidator) commit(ctx context.Context, e *edit) error {
 			return err
 		}
 		for _, key := range sortedKeys(ce.removes) {
-			le, err := domain.RemoveFromList(ctx, w.head(key), ce.removes[key], w.load, w.alloc)
+			le, err := domain.RemoveFromList(ctx, w.head(key), ce.removes[key], w.rd, w.alloc)
 			if err != nil {
 				return err
 			}
 			w.take(le)
 		}
 		for _, key := range sortedKeys(ce.replaces) {
-			le, err := domain.ReplaceInList(ctx, w.head(key), ce.replaces[key], w.load, w.alloc)
+			le, err := domain.ReplaceInList(ctx, w.head(key), ce.replaces[key], w.rd, w.alloc)
 			if err != nil {
 				return err
 			}
@@ -336,11 +336,7 @@ func (j *Consolidator) walk(ctx context.Context, key string, q domain.ListQuery,
 	if err != nil {
 		return err
 	}
-	commune := domain.ListCommune(key)
-	load := func(ctx context.Context, ref domain.PageRef) ([]domain.ListEntry, error) {
-		return j.Store.ListPage(ctx, j.state.Gen, commune, ref)
-	}
-	return domain.WalkList(ctx, h, q, load, func(e domain.ListEntry) bool {
+	return domain.WalkList(ctx, h, q, domain.ListsOf(j.Store, j.state.Gen, domain.ListCommune(key)), func(e domain.ListEntry) bool {
 		r, ok := domain.DecodeListed(e.Enc)
 		return !ok || fn(r)
 	})

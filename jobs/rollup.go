@@ -307,16 +307,17 @@ func (j *Consolidator) listed(ctx context.Context, heads map[string]*domain.List
 		heads[key] = h
 	}
 	p := domain.PosOf(r)
-	i := h.Locate(p)
-	if i < 0 {
-		for _, e := range h.Tail {
-			if e.Pos == p {
-				return true, nil
-			}
+	for _, e := range h.Tail {
+		if e.Pos == p {
+			return true, nil
 		}
-		return false, nil
 	}
-	entries, err := j.Store.ListPage(ctx, j.state.Gen, domain.ListCommune(key), h.Pages[i])
+	rd := domain.ListsOf(j.Store, j.state.Gen, domain.ListCommune(key))
+	ref, ok, err := domain.FindPage(ctx, h, p, rd)
+	if err != nil || !ok {
+		return false, err
+	}
+	entries, err := rd.Page(ctx, ref)
 	if err != nil {
 		return false, err
 	}
@@ -364,7 +365,7 @@ func (j *Consolidator) apply(ctx context.Context, deltas []domain.Delta) error {
 			return err
 		}
 		for _, key := range sortedKeys(p.lists[c]) {
-			edit, err := domain.AddToList(ctx, w.head(key), p.lists[c][key], w.load, w.alloc)
+			edit, err := domain.AddToList(ctx, w.head(key), p.lists[c][key], w.rd, w.alloc)
 			if err != nil {
 				return fmt.Errorf("jobs: list %s: %w", key, err)
 			}
@@ -518,6 +519,7 @@ type listWriter struct {
 	book    *domain.PageBook
 	old     []domain.PageRef // replaced by the pass before
 	pages   []domain.ListPage
+	rd      domain.ListReader
 }
 
 // trashed is what a commune's lists no longer name.
@@ -532,7 +534,8 @@ func (j *Consolidator) lists(ctx context.Context, gen int64, commune, nonce stri
 	for _, key := range keys {
 		ids[domain.ListBucket(key)] = true
 	}
-	w := &listWriter{st: j.Store, gen: gen, commune: commune, nonce: nonce, ids: sortedKeys(ids)}
+	w := &listWriter{st: j.Store, gen: gen, commune: commune, nonce: nonce, ids: sortedKeys(ids),
+		rd: domain.ListsOf(j.Store, gen, commune)}
 	var err error
 	if w.buckets, err = j.Store.HeadBuckets(ctx, gen, commune, w.ids); err != nil {
 		return nil, err
@@ -546,9 +549,7 @@ func (w *listWriter) head(key string) *domain.ListHead {
 	return w.buckets[domain.ListBucket(key)].Head(key)
 }
 
-func (w *listWriter) load(ctx context.Context, ref domain.PageRef) ([]domain.ListEntry, error) {
-	return w.st.ListPage(ctx, w.gen, w.commune, ref)
-}
+
 
 func (w *listWriter) alloc(key string) (string, int) {
 	b := w.book

@@ -532,6 +532,28 @@ func encodeRef(r domain.PageRef) string {
 		strconv.FormatInt(r.Oldest.At, 36), r.Newest.ID, r.Oldest.ID}, "|")
 }
 
+func encodeDir(d domain.DirRef) string {
+	return strings.Join([]string{d.ID, strconv.Itoa(d.Seg), strconv.Itoa(d.Pages), strconv.Itoa(d.Records),
+		strconv.FormatInt(d.Newest.At, 36), strconv.FormatInt(d.Oldest.At, 36), d.Newest.ID, d.Oldest.ID}, "|")
+}
+
+func decodeDir(s string) (domain.DirRef, error) {
+	f := strings.Split(s, "|")
+	if len(f) != 8 {
+		return domain.DirRef{}, fmt.Errorf("store: directory reference %q", s)
+	}
+	seg, err1 := strconv.Atoi(f[1])
+	pages, err2 := strconv.Atoi(f[2])
+	recs, err3 := strconv.Atoi(f[3])
+	na, err4 := strconv.ParseInt(f[4], 36, 64)
+	oa, err5 := strconv.ParseInt(f[5], 36, 64)
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+		return domain.DirRef{}, fmt.Errorf("store: directory reference %q: %w", s, err)
+	}
+	return domain.DirRef{ID: f[0], Seg: seg, Pages: pages, Records: recs, Newest: domain.Pos{At: na, ID: f[6]},
+		Oldest: domain.Pos{At: oa, ID: f[7]}}, nil
+}
+
 func decodeRef(s string) (domain.PageRef, error) {
 	f := strings.Split(s, "|")
 	if len(f) != 7 {
@@ -599,6 +621,9 @@ func encodeHeads(b *domain.HeadBucket) ([]string, string) {
 		for _, p := range h.Pages {
 			sb.WriteString("P" + encodeRef(p) + sep)
 		}
+		for _, d := range h.Dirs {
+			sb.WriteString("D" + encodeDir(d) + sep)
+		}
 	}
 	return keys, sb.String()
 }
@@ -640,6 +665,12 @@ func decodeHeads(text, only string) (map[string]*domain.ListHead, error) {
 				return nil, err
 			}
 			h.Pages = append(h.Pages, ref)
+		case line[0] == 'D':
+			d, err := decodeDir(line[1:])
+			if err != nil {
+				return nil, err
+			}
+			h.Dirs = append(h.Dirs, d)
 		default:
 			return nil, fmt.Errorf("store: list heads: line %q", line)
 		}
@@ -744,11 +775,13 @@ func (s *Rollups) ListHead(ctx context.Context, gen int64, key string) (*domain.
 	return &domain.ListHead{Key: key}, nil
 }
 
-// pageDoc is a sealed page of a list: its records, newest first, each ended
-// by "␞" (R), for the reason given at headDoc.
+// pageDoc is a sealed page of a list: its records, newest first, separated
+// by "␞" (R), for the reason given at headDoc; or (Kind "dir") a directory:
+// the references of older pages, newest first.
 type pageDoc struct {
 	ID     string    `bson:"_id"`
 	V      int       `bson:"v"`
+	Kind   string    `bson:"kind,omitempty"`
 	Key    string    `bson:"key"`
 	N      int       `bson:"n"`
 	Newest time.Time `bson:"newest"`
@@ -769,12 +802,41 @@ func (s *Rollups) ListPage(ctx context.Context, gen int64, commune string, ref d
 	return entries(d.R)
 }
 
+// ListDir reads a directory of pages.
+func (s *Rollups) ListDir(ctx context.Context, gen int64, commune string, ref domain.DirRef) ([]domain.PageRef, error) {
+	var d pageDoc
+	err := s.pageColl(gen, commune, ref.Seg).FindOne(ctx, bson.D{{Key: "_id", Value: ref.ID}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, domain.ErrPageGone
+	}
+	if err != nil {
+		return nil, wrap("list directory", err)
+	}
+	var out []domain.PageRef
+	for _, line := range strings.Split(d.R, sep) {
+		ref, err := decodeRef(line)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ref)
+	}
+	return out, nil
+}
+
 // InsertPages stores new pages, one insert per collection.
 func (s *Rollups) InsertPages(ctx context.Context, gen int64, commune string, pages []domain.ListPage) error {
 	bySeg := map[int][]any{}
 	for _, p := range pages {
-		bySeg[p.Ref.Seg] = append(bySeg[p.Ref.Seg], pageDoc{ID: p.Ref.ID, V: schemaV, Key: p.Key, N: len(p.Entries),
-			Newest: time.UnixMilli(p.Ref.Newest.At).UTC(), Oldest: time.UnixMilli(p.Ref.Oldest.At).UTC(), R: joinEntries(p.Entries)})
+		d := pageDoc{ID: p.Ref.ID, V: schemaV, Key: p.Key, N: len(p.Entries),
+			Newest: time.UnixMilli(p.Ref.Newest.At).UTC(), Oldest: time.UnixMilli(p.Ref.Oldest.At).UTC(), R: joinEntries(p.Entries)}
+		if p.Dir != nil {
+			refs := make([]string, len(p.Dir))
+			for i, r := range p.Dir {
+				refs[i] = encodeRef(r)
+			}
+			d.Kind, d.N, d.R = "dir", len(p.Dir), strings.Join(refs, sep)
+		}
+		bySeg[p.Ref.Seg] = append(bySeg[p.Ref.Seg], d)
 	}
 	for seg, docs := range bySeg {
 		c := s.pageColl(gen, commune, seg)
