@@ -301,7 +301,7 @@ func newDir(key string, refs []PageRef, alloc PageAlloc, edit *ListEdit) DirRef 
 func (h *ListHead) spill(alloc PageAlloc, edit *ListEdit) {
 	for len(h.Pages) >= HeadPages+HeadSpill {
 		old := h.Pages[len(h.Pages)-HeadSpill:]
-		h.Pages = h.Pages[:len(h.Pages)-HeadSpill:len(h.Pages)-HeadSpill]
+		h.Pages = h.Pages[: len(h.Pages)-HeadSpill : len(h.Pages)-HeadSpill]
 		h.Dirs = append([]DirRef{newDir(h.Key, append([]PageRef(nil), old...), alloc, edit)}, h.Dirs...)
 	}
 }

@@ -549,8 +549,6 @@ func (w *listWriter) head(key string) *domain.ListHead {
 	return w.buckets[domain.ListBucket(key)].Head(key)
 }
 
-
-
 func (w *listWriter) alloc(key string) (string, int) {
 	b := w.book
 	b.Next++
