@@ -108,6 +108,12 @@ func TestListedRecordsRoundTrip(t *testing.T) {
 			if p, ok := ListedPos(enc); !ok || p != PosOf(want) {
 				t.Errorf("position of %q: %+v", enc, p)
 			}
+			if short, ok := ShortListed(enc); !ok || short != EncodeListed(r, ListedShort) {
+				t.Errorf("short of %q: %q", enc, short)
+			}
+			if m, tm, c, ok := ListedOwner(enc); !ok || m != want.MemberID || tm != want.TeamID || c != want.CommuneCode {
+				t.Errorf("owner of %q: %s %s %s", enc, m, tm, c)
+			}
 			if full == ListedShort && r.Service == "public_service_online" && len(enc) > 120 {
 				t.Errorf("encoded in %d bytes: %q", len(enc), enc)
 			}

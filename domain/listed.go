@@ -121,6 +121,45 @@ func DecodeListed(s string) (Record, bool) {
 	return r, true
 }
 
+// listedField returns the index in s of the separator that ends field n
+// (0 is occurred ms) of an encoding, or -1.
+func listedField(s string, n int) int {
+	seen := -1
+	for i := len(listedV3); i < len(s); i++ {
+		if s[i] == '|' {
+			if seen++; seen == n {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// ShortListed turns a record encoded with every field into the encoding of
+// the lists that keep only what they show, without decoding it.
+func ShortListed(s string) (string, bool) {
+	a, b := listedField(s, 10), listedField(s, 15)
+	if a < 0 || b < 0 {
+		return "", false
+	}
+	return s[:a] + "||||||" + s[b+1:], true
+}
+
+// ListedOwner reads the member, team and commune of an encoded record
+// without decoding the rest.
+func ListedOwner(s string) (member, team, commune string, ok bool) {
+	a, b, c, d := listedField(s, 0), listedField(s, 1), listedField(s, 2), listedField(s, 3)
+	if a < 0 || b < 0 || c < 0 || d < 0 {
+		return "", "", "", false
+	}
+	id, commune := s[a+1:b], s[b+1:c]
+	member, _, _ = strings.Cut(id, ":")
+	if commune == "" {
+		commune = CommuneOf(member)
+	}
+	return member, global(s[c+1:d], commune), commune, true
+}
+
 // Pos is where a record sits in a list: lists run newest first, by the time
 // it occurred and then by ID.
 type Pos struct {

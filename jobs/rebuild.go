@@ -195,13 +195,13 @@ func (j *Consolidator) writeLists(ctx context.Context, gen int64, commune string
 	all := make([]domain.ListEntry, len(lines))
 	byKey := map[string][]int32{} // list → indexes into all
 	for i, line := range lines {
-		rec, ok := domain.DecodeListed(line)
-		if !ok {
+		p, ok1 := domain.ListedPos(line)
+		member, team, _, ok2 := domain.ListedOwner(line)
+		if !ok1 || !ok2 {
 			return fmt.Errorf("jobs: rebuild: a spilled record in an unknown form")
 		}
-		all[i] = domain.ListEntry{Pos: domain.PosOf(rec), Enc: line}
-		keys := domain.ListKeys(rec)
-		for _, key := range keys[:2] { // the member's and the team's
+		all[i] = domain.ListEntry{Pos: p, Enc: line}
+		for _, key := range []string{domain.MemberList(member), domain.TeamList(team)} {
 			byKey[key] = append(byKey[key], int32(i))
 		}
 	}
@@ -217,7 +217,7 @@ func (j *Consolidator) writeLists(ctx context.Context, gen int64, commune string
 		}
 		w.buckets[id].Heads[key] = h
 		w.pages = append(w.pages, pages...)
-		if len(w.pages) >= 400 {
+		if len(w.pages) >= 100 {
 			if err := j.Store.InsertPages(ctx, gen, commune, w.pages); err != nil {
 				return err
 			}
@@ -230,9 +230,10 @@ func (j *Consolidator) writeLists(ctx context.Context, gen int64, commune string
 	}
 	for _, key := range sortedKeys(byKey) {
 		es := make([]domain.ListEntry, len(byKey[key]))
-		for k, i := range byKey[key] {
-			rec, _ := domain.DecodeListed(lines[i])
-			es[k] = domain.ListEntry{Pos: domain.PosOf(rec), Enc: domain.EncodeListed(rec, domain.ListedShort)}
+		for k, i := range byKey[key] { // all is sorted by now: lines are not
+			p, _ := domain.ListedPos(lines[i])
+			short, _ := domain.ShortListed(lines[i])
+			es[k] = domain.ListEntry{Pos: p, Enc: short}
 		}
 		delete(byKey, key)
 		if err := put(key, es); err != nil {
@@ -316,11 +317,11 @@ func (s *spill) each(fn func(commune string, lines []string) error) error {
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
-			rec, ok := domain.DecodeListed(line)
+			_, _, commune, ok := domain.ListedOwner(line)
 			if !ok {
 				return fmt.Errorf("jobs: rebuild: a spilled record in an unknown form")
 			}
-			byCommune[rec.CommuneCode] = append(byCommune[rec.CommuneCode], strings.Clone(line))
+			byCommune[commune] = append(byCommune[commune], strings.Clone(line))
 		}
 		if err := sc.Err(); err != nil {
 			return err

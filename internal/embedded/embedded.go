@@ -35,7 +35,12 @@ func Start(dir, addr string, logger *slog.Logger) (*DB, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return run(&ferretdb.Config{Handler: "sqlite", SQLiteURL: "file:" + sqliteDir + "/"}, addr, logger)
+	// FerretDB keeps up to 100 SQLite connections, each with its own page
+	// cache (2 MB by default) and its own copy of the schema (cdt's state is
+	// in hundreds of small collections): half a megabyte of cache each keeps
+	// the embedded database's memory down; the operating system caches the
+	// file anyway.
+	return run(&ferretdb.Config{Handler: "sqlite", SQLiteURL: "file:" + sqliteDir + "/?_pragma=cache_size(-512)"}, addr, logger)
 }
 
 // StartPostgreSQL runs the same FerretDB over a PostgreSQL database instead
