@@ -98,6 +98,20 @@ func (l *Live) view(ctx context.Context) (*view, error) {
 	return &view{gen: gen, rollups: rollups, pending: pending}, nil
 }
 
+// listView is what the lists need: the deltas not yet consolidated (read
+// first) and the state's generation, not the rollups.
+func (l *Live) listView(ctx context.Context) (*view, error) {
+	pending, err := l.State.PendingDeltas(ctx, 1000)
+	if err != nil {
+		return nil, err
+	}
+	st, err := l.State.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &view{gen: st.Gen, pending: pending}, nil
+}
+
 // unconsolidated returns the records of deltas that the rollups do not
 // count yet (records sent again wait for the consolidator's check).
 func (v *view) unconsolidated() []domain.Record {
@@ -260,7 +274,7 @@ func (l *Live) walk(ctx context.Context, f domain.RecordFilter, fn func(domain.R
 	var err error
 	for range 5 {
 		var v *view
-		if v, err = l.view(ctx); err != nil {
+		if v, err = l.listView(ctx); err != nil {
 			return err
 		}
 		// Records of the deltas, newest first, merged in as the lists are walked.
