@@ -136,6 +136,7 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 	if err := spill.flush(); err != nil {
 		return n, err
 	}
+	j.Log.Debug("rebuild: records read", "records", n)
 	gen := old.Gen + 1
 	if err := j.Store.DropGen(ctx, gen); err != nil { // what a rebuild that died left
 		return n, err
@@ -154,12 +155,14 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 		}
 		delete(shards, c)
 	}
+	j.Log.Debug("rebuild: households written")
 	nonce := newNonce()
 	if err := spill.each(func(commune string, lines []string) error {
 		return j.writeLists(ctx, gen, commune, lines, nonce)
 	}); err != nil {
 		return n, err
 	}
+	j.Log.Debug("rebuild: lists written")
 	today := domain.DateOf(j.Now())
 	next := domain.ConsolidatedState{Schema: domain.StateSchema, Gen: gen, Version: old.Version + 1,
 		Communes: map[string]int64{}, Mark: mark}
@@ -179,11 +182,13 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 	}
 	j.state = next
 	j.publish(rollups)
+	j.Log.Debug("rebuild: state switched", "gen", gen)
 	if old.Schema == domain.StateSchema {
 		if err := j.Store.DropGen(ctx, old.Gen); err != nil {
 			j.Log.Warn("dropping the previous state", "gen", old.Gen, "err", err)
 		}
 	}
+	j.Log.Debug("rebuild: previous state dropped", "gen", old.Gen)
 	return n, nil
 }
 
@@ -258,39 +263,53 @@ func copyMark(m map[string]int64) map[string]int64 {
 	return out
 }
 
-// spill keeps a rebuild's records on disk, in files by commune, so that the
-// lists are built one commune at a time and a rebuild holds no more than one
+// spill keeps a rebuild's records on disk, in files by commune (one file
+// each for the first spillFiles communes, then shared), so that the lists
+// are built one commune at a time and a rebuild holds no more than one
 // commune's records in memory.
 type spill struct {
 	dir   string
 	files []*os.File
 	w     []*bufio.Writer
+	of    map[string]int
 }
 
-const spillFiles = 128
+const spillFiles = 256
 
 func newSpill(tmp string) (*spill, error) {
 	dir, err := os.MkdirTemp(tmp, "cdt-rebuild-")
 	if err != nil {
 		return nil, fmt.Errorf("jobs: rebuild: %w", err)
 	}
-	s := &spill{dir: dir}
-	for i := range spillFiles {
-		f, err := os.Create(fmt.Sprintf("%s/%02d", dir, i))
-		if err != nil {
-			s.remove()
-			return nil, fmt.Errorf("jobs: rebuild: %w", err)
+	return &spill{dir: dir, of: map[string]int{}}, nil
+}
+
+func (s *spill) file(commune string) (*bufio.Writer, error) {
+	i, ok := s.of[commune]
+	if !ok {
+		if len(s.files) < spillFiles {
+			f, err := os.Create(fmt.Sprintf("%s/%03d", s.dir, len(s.files)))
+			if err != nil {
+				return nil, fmt.Errorf("jobs: rebuild: %w", err)
+			}
+			s.files = append(s.files, f)
+			s.w = append(s.w, bufio.NewWriterSize(f, 8<<10))
+			i = len(s.files) - 1
+		} else {
+			h := fnv.New32a()
+			h.Write([]byte(commune))
+			i = int(h.Sum32() % spillFiles)
 		}
-		s.files = append(s.files, f)
-		s.w = append(s.w, bufio.NewWriterSize(f, 8<<10))
+		s.of[commune] = i
 	}
-	return s, nil
+	return s.w[i], nil
 }
 
 func (s *spill) add(rec domain.Record) error {
-	h := fnv.New32a()
-	h.Write([]byte(rec.CommuneCode))
-	w := s.w[h.Sum32()%spillFiles]
+	w, err := s.file(rec.CommuneCode)
+	if err != nil {
+		return err
+	}
 	if _, err := w.WriteString(domain.EncodeListed(rec, domain.ListedFull)); err != nil {
 		return err
 	}
