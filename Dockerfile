@@ -4,8 +4,9 @@
 # digital-technology teams.
 #
 #   docker build -t cdt:latest .
-#   docker run --rm -p 8080:8080 -v cdt-data:/data cdt:latest          # embedded database in /data
 #   docker run --rm -p 8080:8080 -e CDT_MONGO_URI=mongodb://... cdt:latest
+#   docker build --build-arg CDT_BUILD_TAGS= -t cdt:embedded .            # with the embedded database
+#   docker run --rm -p 8080:8080 -v cdt-data:/data cdt:embedded           # its files in /data
 #
 # docker-compose.yml runs it next to a MongoDB replica set.
 
@@ -20,10 +21,15 @@ RUN go mod download && go mod verify
 
 COPY . .
 
-# Pure Go binary (the embedded database is pure Go too, and the time zone
-# database is compiled in through time/tzdata), so it runs on distroless/static.
+# Pure Go binary (the time zone database is compiled in through time/tzdata),
+# so it runs on distroless/static. The image talks to MongoDB, so it is built
+# without the embedded database (tag noembedded): no FerretDB, no SQLite,
+# PostgreSQL or MySQL drivers, 31 MB instead of 46 MB. For an
+# all-in-one image with the embedded database in /data:
+#   docker build --build-arg CDT_BUILD_TAGS= -t cdt:embedded .
+ARG CDT_BUILD_TAGS=noembedded
 ENV CGO_ENABLED=0
-RUN go build -trimpath -ldflags="-s -w" -o /out/cdt ./cmd/cdt
+RUN go build -trimpath -ldflags="-s -w" -tags "$CDT_BUILD_TAGS" -o /out/cdt ./cmd/cdt
 
 # The data directory of the embedded database, owned by distroless' nonroot
 # user (uid/gid 65532); distroless has no shell to create it in the final stage.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -43,7 +44,10 @@ type Service struct {
 	// Cost is the bcrypt cost of new password hashes (bcrypt.DefaultCost if 0).
 	Cost int
 
-	dummy []byte
+	dummyOnce sync.Once
+	dummy     []byte
+	liveOnce  sync.Once
+	live      *sessionView // which sessions are alive (sessions.go)
 }
 
 // Tokens is what a login or refresh answers.
@@ -63,20 +67,27 @@ type Claims struct {
 	Session  string `json:"sid"`
 }
 
+// cost is the bcrypt cost of every hash: new passwords' and the dummy's.
+func (s *Service) cost() int {
+	if s.Cost == 0 {
+		return bcrypt.DefaultCost
+	}
+	return max(s.Cost, bcrypt.MinCost)
+}
+
 // HashPassword hashes a password with bcrypt.
 func (s *Service) HashPassword(pw string) ([]byte, error) {
-	cost := s.Cost
-	if cost == 0 {
-		cost = bcrypt.DefaultCost
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), s.cost())
 	if err != nil {
 		return nil, fmt.Errorf("auth: hash password: %w", err)
 	}
 	return h, nil
 }
 
-// Login checks a username and password and opens a session of kind.
+// Login checks a username and password and opens a session of kind. A
+// refusal is ErrUnauthorized, whatever the reason, and takes as long for an
+// unknown username; it returns the login when there is one (for the audit
+// trail; the caller tells the client nothing more).
 func (s *Service) Login(ctx context.Context, username, password, kind string) (Tokens, domain.User, error) {
 	u, err := s.Users.FindUser(ctx, domain.NormalizeUsername(username))
 	if errors.Is(err, domain.ErrNotFound) {
@@ -87,8 +98,9 @@ func (s *Service) Login(ctx context.Context, username, password, kind string) (T
 		return Tokens{}, domain.User{}, err
 	}
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) != nil || !u.Active {
-		return Tokens{}, domain.User{}, domain.ErrUnauthorized
+		return Tokens{}, u, domain.ErrUnauthorized
 	}
+	s.rehash(ctx, u, password)
 	if _, err := s.callerOf(ctx, u, ""); err != nil {
 		return Tokens{}, domain.User{}, err
 	}
@@ -104,11 +116,27 @@ func (s *Service) Login(ctx context.Context, username, password, kind string) (T
 	return t, u, err
 }
 
+// burn compares password with a hash of the configured cost, so that an
+// unknown login takes as long to refuse as a wrong password.
 func (s *Service) burn(password string) {
-	if s.dummy == nil {
-		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("cdt-dummy-password"), max(s.Cost, bcrypt.MinCost))
+	_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
+}
+
+func (s *Service) dummyHash() []byte {
+	s.dummyOnce.Do(func() { s.dummy, _ = bcrypt.GenerateFromPassword([]byte(randomString(secretBytes)), s.cost()) })
+	return s.dummy
+}
+
+// rehash stores the password of u again at the configured cost when its
+// hash has another (the cost was raised): every login then costs the same to
+// check, the unknown ones included.
+func (s *Service) rehash(ctx context.Context, u domain.User, password string) {
+	if c, err := bcrypt.Cost(u.PasswordHash); err != nil || c == s.cost() {
+		return
 	}
-	_ = bcrypt.CompareHashAndPassword(s.dummy, []byte(password))
+	if h, err := s.HashPassword(password); err == nil {
+		_ = s.Users.UpdatePassword(ctx, u.Username, h, s.Now()) // best effort: the next login tries again
+	}
 }
 
 // ErrGrace is returned by Refresh for a web session whose previous token is
@@ -180,6 +208,7 @@ func (s *Service) reused(ctx context.Context, sid string, now time.Time) error {
 	if err := s.Sessions.RevokeSession(ctx, sid, "reuse", now); err != nil {
 		return err
 	}
+	s.ended(domain.Revocation{Session: sid, At: now})
 	return domain.ErrTokenReused
 }
 
@@ -191,11 +220,16 @@ func (s *Service) activeUser(ctx context.Context, username string) (domain.User,
 	return u, err
 }
 
-// Logout ends session sid.
+// Logout ends session sid and its access tokens (at once on this process,
+// within RevocationRefresh on the others).
 func (s *Service) Logout(ctx context.Context, sid string) error {
-	err := s.Sessions.RevokeSession(ctx, sid, "logout", s.Now())
+	now := s.Now()
+	err := s.Sessions.RevokeSession(ctx, sid, "logout", now)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil
+	}
+	if err == nil {
+		s.ended(domain.Revocation{Session: sid, At: now})
 	}
 	return err
 }
@@ -218,7 +252,8 @@ func (s *Service) issue(u domain.User, sid string, counter int, secret string) (
 		ExpiresIn: int(AccessTTL / time.Second), SessionID: sid}, nil
 }
 
-// Verify checks an access token: HS256 only, signature, issuer, audience, expiry.
+// Verify checks an access token: HS256 only, signature, issuer, audience,
+// expiry. Caller then checks that its session is alive.
 func (s *Service) Verify(token string) (Claims, error) {
 	p := jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithIssuer(Issuer),
 		jwt.WithAudience(Audience), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
@@ -233,10 +268,14 @@ func (s *Service) Verify(token string) (Claims, error) {
 	return c, nil
 }
 
-// Caller turns verified claims into the request's caller, resolving a field
-// member's team and commune from the registry (a member who left, or moved,
-// is seen at once).
+// Caller turns verified claims into the request's caller: their session must
+// be alive (a live session of this login, not ended, of a login still active:
+// sessions.go), and a field member's team and commune are resolved from the
+// registry (a member who left, or moved, is seen at once).
 func (s *Service) Caller(ctx context.Context, c Claims) (domain.Caller, error) {
+	if err := s.checkSession(ctx, c); err != nil {
+		return domain.Caller{}, err
+	}
 	u := domain.User{Username: c.Subject, Role: domain.Role(c.Role), UnitCode: c.Unit, MemberID: c.MemberID}
 	return s.callerOf(ctx, u, c.Session)
 }

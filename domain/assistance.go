@@ -52,6 +52,10 @@ type Record struct {
 	By          string // the login that sent it
 	Delta       string // the rollup delta that carries it (see Delta)
 	DeviceSkew  int64  // seconds the device clock was behind (+) or ahead (-) of the server, if sent
+	Consent     string // ConsentGiven, ConsentRefused or ConsentUnrecorded (the citizen's choice on the household reference)
+	// NoteRedaction is what was removed from the note before storage (not
+	// stored: the answer to the phone shows it to the member).
+	NoteRedaction Redaction
 	// SentOccurredAt is occurred_at as the device sent it, when its clock was
 	// off by more than SkewTolerance and OccurredAt is the corrected time
 	// (zero otherwise).
@@ -74,6 +78,24 @@ func DeviceSkew(now, deviceNow time.Time) time.Duration {
 	return now.Sub(deviceNow).Round(time.Second)
 }
 
+// The citizen's choice on keeping the household reference (API.md v2).
+//
+// With "refused" the reference is discarded before hashing: the record counts
+// as assistance, not as a household reached. A record sent without the field
+// (v1 clients, which exist and keep working) is stored as "unrecorded" and
+// treated as v1 did: its reference is required and hashed. The phone app
+// always sends an explicit choice, with nothing preselected, so "unrecorded"
+// marks the records of other clients and of the time before consent was
+// asked.
+const (
+	ConsentGiven      = "given"
+	ConsentRefused    = "refused"
+	ConsentUnrecorded = "unrecorded"
+)
+
+// Consents are the values a client may send.
+var Consents = []string{ConsentGiven, ConsentRefused}
+
 // NewRecord is a record as sent by a phone.
 type NewRecord struct {
 	ClientID     string `json:"client_id"`
@@ -86,12 +108,16 @@ type NewRecord struct {
 	AgeGroup     string `json:"citizen_age_group"`
 	Place        string `json:"place"`
 	Note         string `json:"note"`
+	Consent      string `json:"consent"` // given, refused; absent: unrecorded (v1)
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // RecordFor validates in for member m (whose commune registry is reg) and
-// returns the record to store, without its household hash. now is the server
+// returns the record to store, without its household hash, and the
+// normalised household reference to hash: "" when the citizen refused
+// consent (then nothing is hashed). The note is cleaned of personal data
+// (CleanFreeText) and the record says what was removed. now is the server
 // time; skew the device's clock offset (DeviceSkew): beyond SkewTolerance,
 // occurred_at is corrected by it before it is checked, and the time as sent
 // is kept beside it.
@@ -103,8 +129,16 @@ func RecordFor(in NewRecord, m Member, reg *CommuneRegistry, by string, now time
 	if !contains(Services, in.Service) {
 		p.Add("service", "one_of", strings.Join(Services, ", "))
 	}
+	consent := in.Consent
+	if consent == "" {
+		consent = ConsentUnrecorded
+	} else if !contains(Consents, consent) {
+		p.Add("consent", "one_of", strings.Join(Consents, ", "))
+	}
 	ref, ok := NormalizeHouseholdRef(in.HouseholdRef)
 	switch {
+	case consent == ConsentRefused:
+		ref = "" // discarded before hashing, whatever was typed
 	case strings.TrimSpace(in.HouseholdRef) == "":
 		p.Add("household_ref", "required")
 	case !ok:
@@ -145,7 +179,7 @@ func RecordFor(in NewRecord, m Member, reg *CommuneRegistry, by string, now time
 		p.Add("place", "one_of", strings.Join(Places, ", "))
 	}
 	// The record separator of the lists (ListSep) is no note's business.
-	note := strings.TrimSpace(strings.ReplaceAll(in.Note, ListSep, " "))
+	note, redacted := CleanFreeText(strings.ReplaceAll(in.Note, ListSep, " "))
 	if utf8.RuneCountInString(note) > MaxNoteLen {
 		p.Add("note", "too_long", MaxNoteLen)
 	}
@@ -157,8 +191,8 @@ func RecordFor(in NewRecord, m Member, reg *CommuneRegistry, by string, now time
 		ID: m.ID + ":" + strings.ToLower(in.ClientID), ClientID: strings.ToLower(in.ClientID), MemberID: m.ID,
 		TeamID: m.TeamID, CommuneCode: m.CommuneCode, VillageCode: in.VillageCode, Service: in.Service,
 		OccurredAt: at, Day: DateOf(at), RecordedAt: now.UTC().Truncate(time.Millisecond), Outcome: in.Outcome,
-		Gender: in.Gender, AgeGroup: in.AgeGroup, Place: in.Place, Note: CleanText(note), By: by,
-		DeviceSkew: int64(skew / time.Second), SentOccurredAt: sent,
+		Gender: in.Gender, AgeGroup: in.AgeGroup, Place: in.Place, Note: note, By: by, Consent: consent,
+		NoteRedaction: redacted, DeviceSkew: int64(skew / time.Second), SentOccurredAt: sent,
 	}, ref, nil
 }
 

@@ -89,9 +89,11 @@ func TestListedRecordsRoundTrip(t *testing.T) {
 			VillageCode: "19753-007", Service: "public_service_online", Outcome: "partial", OccurredAt: at,
 			RecordedAt: at.Add(time.Hour), Gender: "f", AgeGroup: "over_60", Place: "door", Note: "cụ bà | mắt kém",
 			Household: "q5uZ3hlvUqW2dpTdkJz3ZA", By: "lan.nguyen", DeviceSkew: -1800, SentOccurredAt: at.Add(30 * time.Minute),
-			Delta: "pabc:000000000012"},
+			Delta: "pabc:000000000012", Consent: ConsentGiven},
 		{ID: "19753-M0012:x", TeamID: "19753-T003", CommuneCode: "19999", VillageCode: "", Service: "future_service",
-			Outcome: "done", OccurredAt: at, RecordedAt: at},
+			Outcome: "done", OccurredAt: at, RecordedAt: at, Consent: ConsentUnrecorded},
+		{ID: "19753-M0013:y", TeamID: "19753-T003", CommuneCode: "19753", Service: "vneid_level2",
+			Outcome: "done", OccurredAt: at, RecordedAt: at, Consent: ConsentRefused},
 	} {
 		for _, full := range []Full{ListedFull, ListedShort} {
 			enc := EncodeListed(r, full)

@@ -29,6 +29,18 @@ type CoverageRow struct {
 	ByOutcome         map[string]int // in the window
 	LateTotal         int            // records that reached the server more than a day after they occurred, ever
 	Villages          []VillageCoverage
+	// The active teams and members with no record in the window, from the
+	// same computation as the figures above, so that a dashboard's lists
+	// agree with its headline. Never null in a row computed since they exist
+	// (a row read back with null lists predates them).
+	IdleTeams, IdleMembers []Idle
+}
+
+// Idle is a team or member with no record in a row's window, and the day of
+// its last record on or before the row's day ("" when none is known).
+type Idle struct {
+	ID   string
+	Last Date
 }
 
 // VillageCoverage is one village's line of a commune's coverage.
@@ -70,6 +82,7 @@ func ComputeCoverage(in CoverageInput) CoverageRow {
 	// Activity across the rollups of the commune's codes.
 	memberDays := map[string]int{}
 	teamDays := map[string]int{}
+	memberLast, teamLast := map[string]Date{}, map[string]Date{}
 	villageRecords := map[string]int{}
 	for _, r := range in.Rollups {
 		for day, dc := range r.Days {
@@ -90,9 +103,11 @@ func ComputeCoverage(in CoverageInput) CoverageRow {
 		row.LateTotal += r.Late
 		for id, a := range r.Members {
 			memberDays[id] += a.CountIn(from, to)
+			memberLast[id] = max(memberLast[id], lastOn(a, in.Date))
 		}
 		for id, a := range r.Teams {
 			teamDays[id] += a.CountIn(from, to)
+			teamLast[id] = max(teamLast[id], lastOn(a, in.Date))
 		}
 		for v, n := range r.Villages {
 			villageRecords[v] += n
@@ -102,6 +117,7 @@ func ComputeCoverage(in CoverageInput) CoverageRow {
 	reachedBy := in.Households.ByVillage
 	// The registry as it is now.
 	teamVillages := map[string]bool{}
+	row.IdleTeams, row.IdleMembers = []Idle{}, []Idle{}
 	for _, t := range reg.Teams {
 		if !t.Active {
 			continue
@@ -109,6 +125,8 @@ func ComputeCoverage(in CoverageInput) CoverageRow {
 		row.TeamsTotal++
 		if teamDays[t.ID] > 0 {
 			row.TeamsActive30d++
+		} else {
+			row.IdleTeams = append(row.IdleTeams, Idle{ID: t.ID, Last: teamLast[t.ID]})
 		}
 		if t.VillageCode != "" {
 			teamVillages[t.VillageCode] = true
@@ -121,6 +139,8 @@ func ComputeCoverage(in CoverageInput) CoverageRow {
 		row.MembersTotal++
 		if memberDays[m.ID] > 0 {
 			row.MembersActive30d++
+		} else {
+			row.IdleMembers = append(row.IdleMembers, Idle{ID: m.ID, Last: memberLast[m.ID]})
 		}
 		if in.Trained[m.ID] {
 			row.MembersTrained++
@@ -143,6 +163,18 @@ func ComputeCoverage(in CoverageInput) CoverageRow {
 	sort.Slice(row.Villages, func(i, j int) bool { return row.Villages[i].Code < row.Villages[j].Code })
 	row.HouseholdCoverage = ratio(row.HouseholdsReached, row.HouseholdsTotal)
 	return row
+}
+
+// lastOn is the day of a's last record on or before day: its last record, or
+// the last one in its kept days when the last came later.
+func lastOn(a *Activity, day Date) Date {
+	if a == nil {
+		return ""
+	}
+	if a.Last <= day {
+		return a.Last
+	}
+	return a.Days.LastOn(day)
 }
 
 func ratio(a, b int) float64 {
@@ -219,6 +251,9 @@ type JobRun struct {
 	Communes   int
 	Records    int
 	Error      string
+	// Interrupted marks a failed run that was stopped, not broken: its
+	// server stopped (or died) before it finished; the day is redone.
+	Interrupted bool
 }
 
 // Job run statuses.

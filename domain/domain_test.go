@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -10,54 +11,6 @@ import (
 var now = time.Date(2026, 11, 21, 2, 0, 0, 0, time.UTC)
 
 const today = Date("2026-11-21")
-
-func TestScope(t *testing.T) {
-	admin := ScopeOf(Caller{Role: RoleProvinceAdmin})
-	leader := ScopeOf(Caller{Role: RoleCommuneLeader, CommuneCode: "19753"})
-	tl := ScopeOf(Caller{Role: RoleTeamLeader, CommuneCode: "19753", TeamID: "19753-T001", MemberID: "19753-M0001"})
-	member := ScopeOf(Caller{Role: RoleMember, CommuneCode: "19753", TeamID: "19753-T001", MemberID: "19753-M0002"})
-	ownTeam := Team{ID: "19753-T001", CommuneCode: "19753"}
-	otherTeam := Team{ID: "19753-T002", CommuneCode: "19753"}
-	elsewhere := Team{ID: "20179-T001", CommuneCode: "20179"}
-	self := Member{ID: "19753-M0002", CommuneCode: "19753", TeamID: "19753-T001"}
-	mate := Member{ID: "19753-M0003", CommuneCode: "19753", TeamID: "19753-T001"}
-	stranger := Member{ID: "19753-M0009", CommuneCode: "19753", TeamID: "19753-T002"}
-	far := Member{ID: "20179-M0001", CommuneCode: "20179", TeamID: "20179-T001"}
-	tests := []struct {
-		name string
-		got  error
-		want error
-	}{
-		{"admin manages any commune", admin.ManageCommune("20179"), nil},
-		{"leader manages own", leader.ManageCommune("19753"), nil},
-		{"leader not another", leader.ManageCommune("20179"), ErrForbidden},
-		{"team leader manages nothing", tl.ManageCommune("19753"), ErrForbidden},
-		{"leader reads team elsewhere", leader.ReadTeam(elsewhere), ErrNotFound},
-		{"member reads own team", member.ReadTeam(ownTeam), nil},
-		{"member reads other team", member.ReadTeam(otherTeam), ErrNotFound},
-		{"member reads self", member.ReadMember(self), nil},
-		{"member reads mate", member.ReadMember(mate), ErrNotFound},
-		{"team leader reads mate", tl.ReadMember(mate), nil},
-		{"team leader reads stranger", tl.ReadMember(stranger), ErrNotFound},
-		{"leader reads far member", leader.ReadMember(far), ErrNotFound},
-		{"admin reads far member", admin.ReadMember(far), nil},
-		{"leader creates field login", leader.CreateLogin(RoleMember, "19753"), nil},
-		{"leader creates admin", leader.CreateLogin(RoleProvinceAdmin, ""), ErrForbidden},
-		{"leader creates login elsewhere", leader.CreateLogin(RoleMember, "20179"), ErrForbidden},
-		{"member creates login", member.CreateLogin(RoleMember, "19753"), ErrForbidden},
-	}
-	for _, tc := range tests {
-		if !errors.Is(tc.got, tc.want) || (tc.want == nil && tc.got != nil) {
-			t.Errorf("%s: %v, want %v", tc.name, tc.got, tc.want)
-		}
-	}
-	if c, err := leader.FilterCommune(""); c != "19753" || err != nil {
-		t.Errorf("empty filter of a leader: %q %v", c, err)
-	}
-	if _, err := leader.FilterCommune("20179"); !errors.Is(err, ErrForbidden) {
-		t.Errorf("other filter of a leader: %v", err)
-	}
-}
 
 func fields(err error) map[string]string {
 	out := map[string]string{}
@@ -265,5 +218,78 @@ func TestTrainingProgressFollowsAPIDefinitions(t *testing.T) {
 	}
 	if _, err := ValidateTraining(NewTraining{Title: "", Topics: []string{"nope"}, StartsAt: "2026-02-01", EndsAt: "2026-01-01"}, now); len(fields(err)) != 4 {
 		t.Fatalf("validation: %v", fields(err))
+	}
+}
+
+func TestSheetRowsFindTheirColumns(t *testing.T) {
+	rows, err := SheetRows([][]string{{"STT", "Họ và Tên", "Tổ", "SĐT"}, {"1", " Nguyễn Văn An ", "Tổ 1", "0905111222"}, {"2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []SheetRow{{Row: 2, Name: "Nguyễn Văn An", Team: "Tổ 1", Phone: "0905111222"}, {Row: 3}}
+	if !reflect.DeepEqual(rows, want) {
+		t.Fatalf("rows: %+v", rows)
+	}
+	long := [][]string{{"ma thanh vien"}}
+	for range MaxSheetRows + 1 {
+		long = append(long, []string{"19753-M0001"})
+	}
+	for name, tc := range map[string]struct {
+		records [][]string
+		code    string
+	}{
+		"empty":      {nil, "sheet_empty"},
+		"no columns": {[][]string{{"a", "b"}, {"1", "2"}}, "sheet_columns"},
+		"too long":   {long, "too_many"},
+	} {
+		if _, err := SheetRows(tc.records); fields(err)["file"] != tc.code {
+			t.Errorf("%s: %v, want file %s", name, err, tc.code)
+		}
+	}
+}
+
+func TestUntrainedAndTrainedByMonth(t *testing.T) {
+	reg := &CommuneRegistry{Code: "19753",
+		Teams: []Team{{ID: "19753-T001", Active: true}, {ID: "19753-T002", Active: true}, {ID: "19753-T003"}},
+		Members: []Member{{ID: "19753-M0002", TeamID: "19753-T001", Active: true}, {ID: "19753-M0001", TeamID: "19753-T001", Active: true},
+			{ID: "19753-M0003", TeamID: "19753-T002", Active: true}, {ID: "19753-M0004", TeamID: "19753-T003"}}}
+	ts := []Training{{EndsAt: time.Date(2026, 9, 30, 10, 0, 0, 0, Location), Attendees: []Attendance{{MemberID: "19753-M0001"}}}}
+	var ids []string
+	for _, m := range Untrained([]*CommuneRegistry{reg}, TrainedMembers(ts)) {
+		ids = append(ids, m.ID)
+	}
+	if !reflect.DeepEqual(ids, []string{"19753-M0002", "19753-M0003"}) {
+		t.Fatalf("untrained: %v", ids)
+	}
+	got := TrainedByMonth([]*CommuneRegistry{reg}, ts, now, 3)
+	if len(got) != 3 {
+		t.Fatalf("months: %+v", got)
+	}
+	for i, want := range []struct {
+		month string
+		share float64
+	}{{"2026-09-30", 0.5}, {"2026-10-31", 0.5}, {"2026-11-30", 0.5}} {
+		if m := got[i].Month.Format("2006-01-02"); m != want.month || got[i].Share != want.share {
+			t.Errorf("month %d: %s %v, want %s %v", i, m, got[i].Share, want.month, want.share)
+		}
+	}
+	ts[0].EndsAt = time.Date(2026, 10, 1, 8, 0, 0, 0, Location) // trained in October: not by the end of September
+	if got := TrainedByMonth([]*CommuneRegistry{reg}, ts, now, 3); got[0].Share != 0 || got[1].Share != 0.5 {
+		t.Errorf("a training of 1 October counts in September: %+v", got)
+	}
+	if got := TrainedByMonth(nil, ts, now, 3); got != nil {
+		t.Errorf("no teams: %+v", got)
+	}
+	if id := NewTrainingID(now); len(id) != len("TR20261121-a1b2c3") || id[:10] != "TR20261121" {
+		t.Errorf("training ID %q", id)
+	}
+}
+
+func TestLoginRolesFollowThePosition(t *testing.T) {
+	if got := (Member{Position: PositionMember}).LoginRoles(); !reflect.DeepEqual(got, []Role{RoleMember}) {
+		t.Errorf("member: %v", got)
+	}
+	if got := (Member{Position: PositionDeputy}).LoginRoles(); !reflect.DeepEqual(got, []Role{RoleMember, RoleTeamLeader}) {
+		t.Errorf("deputy: %v", got)
 	}
 }

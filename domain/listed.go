@@ -9,7 +9,7 @@ import (
 // Listed records: the compact form in which record lists (and deltas) keep a
 // record, one string of about 90 bytes (130 with every stored field):
 //
-//	3|occurred ms|id|commune|team|village|service|outcome|recorded ms|gender|age|place|household|by|skew|sent ms|delta|note
+//	3|occurred ms|id|commune|team|village|service|outcome|recorded ms|gender|age|place|consent|household|by|skew|sent ms|delta|note
 //
 // Times are Unix milliseconds in base 36, padded to 9 digits so that the
 // prefix "3|<occurred>|<id>" sorts like the records; catalogue codes are kept
@@ -21,7 +21,7 @@ const listedV3 = "3|"
 
 // listedFields is the number of "|"-separated fields after the version, the
 // note included.
-const listedFields = 17
+const listedFields = 18
 
 // Full says whether EncodeListed keeps every stored field (the household
 // hash, the login that sent it, the device's clock, the delta) or only what a
@@ -46,7 +46,7 @@ func EncodeListed(r Record, full Full) string {
 	b.WriteString(ms36(r.OccurredAt.UnixMilli()))
 	for _, f := range []string{r.ID, c, local(r.TeamID, r.CommuneCode), local(r.VillageCode, r.CommuneCode),
 		short(Services, r.Service), short(Outcomes, r.Outcome), ms36(r.RecordedAt.UnixMilli()), r.Gender,
-		short(AgeGroups, r.AgeGroup), short(Places, r.Place)} {
+		short(AgeGroups, r.AgeGroup), short(Places, r.Place), consentCode(r.Consent)} {
 		b.WriteByte('|')
 		b.WriteString(f)
 	}
@@ -101,7 +101,7 @@ func DecodeListed(s string) (Record, bool) {
 		return Record{}, false
 	}
 	r := Record{ID: f[1], CommuneCode: f[2], OccurredAt: time.UnixMilli(at).UTC(), RecordedAt: time.UnixMilli(rec).UTC(),
-		Gender: f[8], Household: f[11], By: f[12], Delta: f[15], Note: f[16]}
+		Gender: f[8], Consent: consentOf(f[11]), Household: f[12], By: f[13], Delta: f[16], Note: f[17]}
 	r.MemberID, r.ClientID, _ = strings.Cut(r.ID, ":")
 	if r.CommuneCode == "" {
 		r.CommuneCode = CommuneOf(r.MemberID)
@@ -109,11 +109,11 @@ func DecodeListed(s string) (Record, bool) {
 	r.TeamID, r.VillageCode = global(f[3], r.CommuneCode), global(f[4], r.CommuneCode)
 	r.Service, r.Outcome = long(Services, f[5]), long(Outcomes, f[6])
 	r.AgeGroup, r.Place = long(AgeGroups, f[9]), long(Places, f[10])
-	if f[13] != "" {
-		r.DeviceSkew, _ = strconv.ParseInt(f[13], 10, 64)
-	}
 	if f[14] != "" {
-		if sent, err := strconv.ParseInt(f[14], 36, 64); err == nil {
+		r.DeviceSkew, _ = strconv.ParseInt(f[14], 10, 64)
+	}
+	if f[15] != "" {
+		if sent, err := strconv.ParseInt(f[15], 36, 64); err == nil {
 			r.SentOccurredAt = time.UnixMilli(sent).UTC()
 		}
 	}
@@ -138,7 +138,7 @@ func listedField(s string, n int) int {
 // ShortListed turns a record encoded with every field into the encoding of
 // the lists that keep only what they show, without decoding it.
 func ShortListed(s string) (string, bool) {
-	a, b := listedField(s, 10), listedField(s, 15)
+	a, b := listedField(s, 11), listedField(s, 16)
 	if a < 0 || b < 0 {
 		return "", false
 	}
@@ -202,6 +202,28 @@ func ParseSortKey(k string) (Pos, bool) {
 		return Pos{}, false
 	}
 	return Pos{At: t.UnixMilli(), ID: id}, true
+}
+
+// consentCode keeps the citizen's choice in one letter; unrecorded (the
+// records of v1 clients) is the empty field.
+func consentCode(c string) string {
+	switch c {
+	case ConsentGiven:
+		return "g"
+	case ConsentRefused:
+		return "r"
+	}
+	return ""
+}
+
+func consentOf(code string) string {
+	switch code {
+	case "g":
+		return ConsentGiven
+	case "r":
+		return ConsentRefused
+	}
+	return ConsentUnrecorded
 }
 
 // local drops the commune prefix of an ID ("19753-T012" → "T012").

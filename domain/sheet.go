@@ -156,3 +156,58 @@ func ASCIIFold(s string) string {
 	}
 	return b.String()
 }
+
+// MaxSheetRows is the most rows a sign-in sheet may hold, header excluded.
+const MaxSheetRows = 3000
+
+// sheetHeaders maps the column names people use to the fields of a row;
+// headers are compared without diacritics or case.
+var sheetHeaders = map[string][]string{
+	"member_id": {"ma thanh vien", "member_id", "member id", "id", "ma"},
+	"phone":     {"so dien thoai", "sdt", "dien thoai", "phone", "phone number", "so dt"},
+	"name":      {"ho va ten", "ho ten", "ten", "full_name", "full name", "name", "hoten"},
+	"team":      {"to", "ten to", "to cnscd", "team", "team name", "thon", "to dan pho"},
+}
+
+// SheetRows reads the rows of a sign-in sheet from its cells, the first line
+// being the header: its columns are found by name (Mã thành viên, Số điện
+// thoại, Họ và tên, Tổ, in any order, with or without diacritics). An empty
+// sheet, one without any of the columns or one longer than MaxSheetRows is a
+// validation error on "file".
+func SheetRows(records [][]string) ([]SheetRow, error) {
+	if len(records) == 0 {
+		return nil, Invalid("file", "sheet_empty")
+	}
+	col := map[string]int{}
+	for i, h := range records[0] {
+		k := ASCIIFold(h)
+		for field, names := range sheetHeaders {
+			for _, n := range names {
+				if _, taken := col[field]; k == n && !taken {
+					col[field] = i
+				}
+			}
+		}
+	}
+	_, hasID := col["member_id"]
+	_, hasPhone := col["phone"]
+	_, hasName := col["name"]
+	if !hasID && !hasPhone && !hasName {
+		return nil, Invalid("file", "sheet_columns")
+	}
+	if len(records) > MaxSheetRows+1 {
+		return nil, Invalid("file", "too_many", MaxSheetRows)
+	}
+	get := func(rec []string, field string) string {
+		if i, ok := col[field]; ok && i < len(rec) {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	var rows []SheetRow
+	for i, rec := range records[1:] {
+		rows = append(rows, SheetRow{Row: i + 2, MemberID: get(rec, "member_id"), Phone: get(rec, "phone"),
+			Name: get(rec, "name"), Team: get(rec, "team")})
+	}
+	return rows, nil
+}

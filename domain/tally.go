@@ -114,6 +114,16 @@ func (t *Tally) DropBefore(day Date) {
 	}
 }
 
+// LastOn is the last day on or before day with events ("" when none is kept).
+func (t Tally) LastOn(day Date) Date {
+	k := DayNumber(day)
+	i := sort.Search(len(t), func(i int) bool { return t[i].day > k })
+	if i == 0 {
+		return ""
+	}
+	return DateOfNumber(t[i-1].day)
+}
+
 // Len is the number of days with events.
 func (t Tally) Len() int { return len(t) }
 

@@ -2,6 +2,8 @@ package domain
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"sort"
@@ -239,4 +241,81 @@ func ComputeProgress(regs []*CommuneRegistry, trained map[string]map[string]bool
 	}
 	sort.Slice(p.ByCommune, func(i, j int) bool { return p.ByCommune[i].CommuneCode < p.ByCommune[j].CommuneCode })
 	return p
+}
+
+// NewTrainingID returns a new training ID: TR, the day it was created in Huế,
+// and six random hex digits (TR20261121-a1b2c3).
+func NewTrainingID(now time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return "TR" + now.In(Location).Format("20060102") + "-" + hex.EncodeToString(b)
+}
+
+// Untrained lists the active members of regs who attended no training, by ID.
+func Untrained(regs []*CommuneRegistry, trained map[string]map[string]bool) []Member {
+	var out []Member
+	for _, reg := range regs {
+		for _, m := range reg.Members {
+			if _, ok := trained[m.ID]; m.Active && !ok {
+				out = append(out, m)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// MonthShare is the share of teams trained by the end of one month.
+type MonthShare struct {
+	Month time.Time // the last day of the month, in Huế
+	Share float64   // 0–1
+}
+
+// TrainedByMonth is the share of today's active teams of regs that were
+// trained (an active member of theirs attended a training that had ended) by
+// the end of each of the last months months up to now's, oldest first. It is
+// empty when regs hold no active team.
+func TrainedByMonth(regs []*CommuneRegistry, ts []Training, now time.Time, months int) []MonthShare {
+	teamOf := map[string]string{}
+	total := 0
+	for _, reg := range regs {
+		for _, m := range reg.Members {
+			if m.Active {
+				teamOf[m.ID] = m.TeamID
+			}
+		}
+		for _, t := range reg.Teams {
+			if t.Active {
+				total++
+			}
+		}
+	}
+	if total == 0 {
+		return nil
+	}
+	firstTrained := map[string]time.Time{} // team → end of its first training
+	for _, t := range ts {
+		for _, a := range t.Attendees {
+			team, ok := teamOf[a.MemberID]
+			if !ok {
+				continue
+			}
+			if f, seen := firstTrained[team]; !seen || t.EndsAt.Before(f) {
+				firstTrained[team] = t.EndsAt
+			}
+		}
+	}
+	now = now.In(Location)
+	out := make([]MonthShare, 0, months)
+	for i := months - 1; i >= 0; i-- {
+		end := time.Date(now.Year(), now.Month()-time.Month(i)+1, 1, 0, 0, 0, 0, Location)
+		n := 0
+		for _, f := range firstTrained {
+			if f.Before(end) {
+				n++
+			}
+		}
+		out = append(out, MonthShare{Month: end.AddDate(0, 0, -1), Share: float64(n) / float64(total)})
+	}
+	return out
 }

@@ -127,6 +127,25 @@ func (c *UnitCatalog) Get(code string, d Date) (Unit, bool) {
 	return Unit{}, false
 }
 
+// Commune returns commune code if it is a commune in force on day d.
+func (c *UnitCatalog) Commune(code string, d Date) (Unit, bool) {
+	u, ok := c.Get(code, d)
+	if !ok || u.Level != LevelCommune {
+		return Unit{}, false
+	}
+	return u, true
+}
+
+// CommuneCodes lists the communes in force on day d, in code order.
+func (c *UnitCatalog) CommuneCodes(d Date) []string {
+	us := c.Find(UnitFilter{Level: LevelCommune, AsOf: d})
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = u.Code
+	}
+	return out
+}
+
 // Versions returns every period of unit code, oldest first.
 func (c *UnitCatalog) Versions(code string) []Unit {
 	var out []Unit

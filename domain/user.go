@@ -39,6 +39,10 @@ const (
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,39}$`)
 
+// ValidUsername reports whether name (normalised) is a username a login may
+// have.
+func ValidUsername(name string) bool { return usernameRE.MatchString(name) }
+
 // NormalizeUsername lower-cases and trims a username.
 func NormalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
@@ -104,6 +108,22 @@ type Session struct {
 	Reason     string
 }
 
+// Revocation ends access tokens before they expire: those of one session
+// (Session set), or those of every session of Username begun before At
+// (Session empty: the login was disabled or its password changed or reset).
+// Revocations are few and short-lived, so every server process reads them
+// all every few seconds instead of reading sessions on every request.
+type Revocation struct {
+	Session  string
+	Username string
+	At       time.Time
+}
+
+// RevocationKeep is how long a revocation is kept: longer than an access
+// token lives (15 minutes, with 30 s of leeway), after which no token it
+// ends can still be valid.
+const RevocationKeep = 20 * time.Minute
+
 // SessionStore persists sessions.
 type SessionStore interface {
 	CreateSession(ctx context.Context, s *Session) error
@@ -113,8 +133,14 @@ type SessionStore interface {
 	ClaimCounter(ctx context.Context, id string, n int, now time.Time) error
 	// Rotate stores the new counter and secret after a successful claim.
 	Rotate(ctx context.Context, id string, counter int, secretHash, prevHash []byte, now, expires time.Time) error
+	// RevokeSession ends session id and records its revocation.
 	RevokeSession(ctx context.Context, id, reason string, now time.Time) error
+	// RevokeUserSessions records that every session of username begun
+	// before now is over, then ends each.
 	RevokeUserSessions(ctx context.Context, username, reason string, now time.Time) error
+	// Revocations lists the revocations of the last RevocationKeep.
+	Revocations(ctx context.Context) ([]Revocation, error)
+	// DeleteExpiredSessions removes expired sessions and revocations.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 }
 
@@ -162,4 +188,14 @@ func LoginCommune(ctx context.Context, units *UnitCatalog, regs RegistryStore, r
 		return "", Invalid("role", "role_member")
 	}
 	return commune, nil
+}
+
+// LoginRoles are the roles a login of member m may have: member, and
+// team_leader for a team's leader or deputy. The last fits their position
+// best, and is what a form offers first.
+func (m Member) LoginRoles() []Role {
+	if m.Position == PositionMember {
+		return []Role{RoleMember}
+	}
+	return []Role{RoleMember, RoleTeamLeader}
 }

@@ -1,84 +1,68 @@
-// Package handlers is cdt's HTTP layer: the JSON API of API.md under /api/v1 and
-// the server-rendered pages. Handlers are thin: decode, check scope, call the
-// domain and the stores through their interfaces, answer.
+// Package handlers is cdt's HTTP layer. It builds the one router of the
+// server from the route tables of routes.go — every route with its access
+// rule — over the packages that serve each audience:
+//
+//   - api: the JSON API of API.md under /api/v1;
+//   - pages: the province's and commune leaders' pages;
+//   - fieldapp: the members' phone app under /app;
+//
+// and the packages they share: core (the collaborators and the operations
+// every audience performs), httpx (errors, decoding, sessions, CSRF,
+// middleware) and render (templates, formats, charts). Every access decision
+// is a method of domain.Scope.
 package handlers
 
 import (
-	"context"
-	"log/slog"
+	"fmt"
 	"net/http"
+	"strings"
 	"sync"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/klauspost/compress/gzhttp"
 
-	"github.com/hue-cdt/cdt/auth"
 	"github.com/hue-cdt/cdt/domain"
-	"github.com/hue-cdt/cdt/ingest"
+	"github.com/hue-cdt/cdt/handlers/api"
+	"github.com/hue-cdt/cdt/handlers/core"
+	"github.com/hue-cdt/cdt/handlers/fieldapp"
+	"github.com/hue-cdt/cdt/handlers/httpx"
+	"github.com/hue-cdt/cdt/handlers/pages"
+	"github.com/hue-cdt/cdt/handlers/render"
 )
 
 // Deps are the server's collaborators.
-type Deps struct {
-	Units     *domain.UnitCatalog
-	Registry  domain.RegistryStore
-	Users     domain.UserStore
-	Auth      *auth.Service
-	Ingest    *ingest.Service
-	Live      *ingest.Live
-	Records   domain.AssistanceStore
-	Coverage  domain.CoverageStore
-	Jobs      JobStarter
-	Trainings domain.TrainingStore
-	// TrainingTarget is the share of teams the province wants trained (0–1).
-	TrainingTarget float64
-	// Ping answers whether the database is reachable (readiness).
-	Ping   func(context.Context) error
-	Logger *slog.Logger
-	Now    func() time.Time
-	// SecureCookies marks page cookies Secure (on by default; browsers accept
-	// Secure cookies from http://localhost and 127.0.0.1).
-	SecureCookies bool
-	// LoginRate is how many login attempts one client may make per minute.
-	LoginRate int
-	// AssistRate is how many assistance requests one member may send per
-	// second (CDT_ASSIST_RATE, default 50; API.md asks for at least 20).
-	AssistRate int
-}
+type Deps = core.Deps
 
-// Server holds the routes.
+// Server is the router of the HTTP server, built from the route tables.
 type Server struct {
-	d        Deps
 	engine   *gin.Engine
-	limiter  *limiters
+	rules    map[string]RouteRule // "METHOD /path" → its table's rule
 	gzipOnce sync.Once
 	gzipped  http.Handler
 }
 
 // New builds the server and its routes.
-func New(d Deps) *Server {
+func New(deps Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
-	if d.Now == nil {
-		d.Now = time.Now
+	d := deps.WithDefaults()
+	limits := httpx.NewLimiters() // one set: the API and the pages share the login buckets
+	sessions := httpx.Sessions{Auth: d.Auth, Secure: d.SecureCookies}
+	to := audiences{api: api.New(&d, limits), pages: pages.New(&d, limits, sessions), app: fieldapp.New(&d), sessions: sessions}
+	s := &Server{engine: gin.New(), rules: map[string]RouteRule{}}
+	// Only the configured proxies' forwarding headers name the client; with
+	// none, the client is the TCP peer (gin trusts every proxy by default).
+	if err := s.engine.SetTrustedProxies(d.TrustedProxies); err != nil {
+		panic(fmt.Sprintf("handlers: trusted proxies: %v", err)) // checked with the configuration
 	}
-	if d.Logger == nil {
-		d.Logger = slog.Default()
-	}
-	if d.LoginRate == 0 {
-		d.LoginRate = 10
-	}
-	if d.AssistRate == 0 {
-		d.AssistRate = 50
-	}
-	s := &Server{d: d, engine: gin.New(), limiter: newLimiters()}
 	s.engine.HandleMethodNotAllowed = true
 	s.engine.ContextWithFallback = true
-	s.engine.Use(s.recover, s.logRequests, securityHeaders)
-	s.engine.NoRoute(s.wrap(func(c *gin.Context) error { return domain.ErrNotFound }))
-	s.engine.NoMethod(s.wrap(func(c *gin.Context) error { return errMethod }))
-	s.routes()
-	s.pageRoutes()
-	s.appRoutes()
+	if d.Observe != nil {
+		s.engine.Use(httpx.Observe(d.Observe))
+	}
+	s.engine.Use(httpx.WithLogger(d.Logger), httpx.Recover, httpx.LogRequests, httpx.SecurityHeaders(d.SecureCookies), httpx.Deadline(d.RequestTimeout))
+	s.engine.NoRoute(unrouted(domain.ErrNotFound))
+	s.engine.NoMethod(unrouted(httpx.ErrMethod))
+	s.register(to.tables())
 	return s
 }
 
@@ -95,74 +79,74 @@ func (s *Server) Handler() http.Handler {
 	return s.gzipped
 }
 
-func (s *Server) routes() {
-	e := s.engine
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-
-	api := e.Group("/api/v1")
-	api.POST("/auth/login", s.wrap(s.login))
-	api.POST("/auth/refresh", s.wrap(s.refresh))
-
-	authed := api.Group("", s.bearer)
-	authed.POST("/auth/logout", s.wrap(s.logout))
-	authed.GET("/me", s.wrap(s.me))
-
-	authed.GET("/units", s.wrap(s.listUnits))
-	authed.GET("/units/:code", s.wrap(s.showUnit))
-	authed.POST("/units", s.wrap(s.createUnit))
-	authed.PATCH("/units/:code", s.wrap(s.updateUnit))
-
-	authed.GET("/teams", s.wrap(s.listTeams))
-	authed.POST("/teams", s.wrap(s.createTeam))
-	authed.GET("/teams/:id", s.wrap(s.showTeam))
-	authed.PATCH("/teams/:id", s.wrap(s.updateTeam))
-
-	authed.GET("/members", s.wrap(s.listMembers))
-	authed.POST("/members", s.wrap(s.createMember))
-	authed.GET("/members/:id", s.wrap(s.showMember))
-	authed.PATCH("/members/:id", s.wrap(s.updateMember))
-
-	authed.GET("/users", s.wrap(s.listUsers))
-	authed.POST("/users", s.wrap(s.createUser))
-	authed.PATCH("/users/:username", s.wrap(s.updateUser))
-	authed.POST("/auth/password", s.wrap(s.changePassword))
-
-	authed.GET("/services", s.wrap(s.listServices))
-	authed.POST("/assistance", s.wrap(s.createAssistance))
-	authed.POST("/assistance/batch", s.wrap(s.createAssistanceBatch))
-	authed.GET("/assistance", s.wrap(s.listAssistance))
-
-	authed.POST("/jobs/coverage/run", s.wrap(s.runCoverage))
-	authed.GET("/jobs/runs", s.wrap(s.listRuns))
-	authed.GET("/coverage/communes", s.wrap(s.listCoverage))
-	authed.GET("/coverage/communes/:code/history", s.wrap(s.coverageHistory))
-	authed.GET("/exports/coverage.csv", s.wrap(s.exportCSV))
-	authed.GET("/exports/coverage.xlsx", s.wrap(s.exportXLSX))
-	authed.GET("/exports/assistance.csv", s.wrap(s.exportRecordsCSV))
-	authed.GET("/exports/assistance.xlsx", s.wrap(s.exportRecordsXLSX))
-
-	authed.POST("/trainings", s.wrap(s.postTraining))
-	authed.GET("/trainings", s.wrap(s.listTrainings))
-	authed.GET("/trainings/:id", s.wrap(s.showTraining))
-	authed.POST("/trainings/:id/attendance", s.wrap(s.markAttendance))
-	authed.DELETE("/trainings/:id/attendance/:member", s.wrap(s.unmarkAttendance))
-	authed.POST("/trainings/:id/attendance/sheet", s.wrap(s.uploadSheet))
-	authed.GET("/reports/training-progress", s.wrap(s.trainingProgress))
-	authed.GET("/exports/untrained.xlsx", s.wrap(s.exportUntrained))
+// register builds the router from the tables: the one place where routes are
+// added. Each route runs its table's middleware, its session unless the rule
+// is Public, its rule's gate, then its handler.
+func (s *Server) register(tables []Table) {
+	for _, t := range tables {
+		g := s.engine.Group(t.Prefix, t.Use...)
+		for _, r := range t.Routes {
+			var chain []gin.HandlerFunc
+			if !r.Rule.Public {
+				if t.Session == nil {
+					panic(fmt.Sprintf("handlers: %s %s%s needs a session its table has not", r.Method, t.Prefix, r.Path))
+				}
+				chain = append(chain, t.Session)
+			}
+			if r.Rule.Gate != nil {
+				chain = append(chain, gate(r.Rule.Gate, r.Handler.Fail))
+			}
+			g.Handle(r.Method, r.Path, append(chain, r.Handler.Func())...)
+			s.rules[r.Method+" "+t.Prefix+r.Path] = RouteRule{Method: r.Method, Path: t.Prefix + r.Path, Audience: t.Audience, Rule: r.Rule}
+		}
+	}
 }
 
-// today is the current calendar day in Asia/Ho_Chi_Minh.
-func (s *Server) today() domain.Date { return domain.DateOf(s.d.Now()) }
-
-func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
-
-func (s *Server) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.d.Ping(ctx); err != nil {
-		s.fail(c, domain.ErrUnavailable)
-		return
+// unrouted answers a path no route serves (or a method it does not take):
+// in the API's error format under the machine prefixes, and for anything
+// else, which a person typed or followed, as an error page in their language.
+func unrouted(err error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p := c.Request.URL.Path
+		for _, prefix := range []string{"/api/", "/app/api/", "/open/", "/metrics", "/static/", "/app/sw.js", "/app/manifest"} {
+			if strings.HasPrefix(p, prefix) {
+				httpx.Fail(c, err)
+				return
+			}
+		}
+		render.Error(c, err)
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// gate refuses a caller the rule's gate refuses, answered by fail.
+func gate(allow func(domain.Scope) error, fail func(*gin.Context, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := allow(httpx.Scope(c)); err != nil {
+			fail(c, err)
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
+}
+
+// RouteRule is a route the router serves, with its audience and access rule.
+type RouteRule struct {
+	Method, Path, Audience string
+	Rule                   Rule
+}
+
+// Routes lists every route the router serves, read from the router itself,
+// with the rule its table gave it: a route that came from no table has the
+// zero Rule (no name), which the route × role matrix refuses.
+func (s *Server) Routes() []RouteRule {
+	var out []RouteRule
+	for _, r := range s.engine.Routes() {
+		rr, ok := s.rules[r.Method+" "+r.Path]
+		if !ok {
+			rr = RouteRule{Method: r.Method, Path: r.Path}
+		}
+		out = append(out, rr)
+	}
+	return out
 }

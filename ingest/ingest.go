@@ -42,6 +42,9 @@ type Service struct {
 	HeartbeatEvery time.Duration
 	// MaxGroup is the most records one group inserts (default 1,000).
 	MaxGroup int
+	// Observe, when set, is told the results of every successful Log
+	// (the server's metrics).
+	Observe func(results []Result)
 
 	once    sync.Once
 	queue   chan *job
@@ -101,8 +104,16 @@ func (s *Service) Hash(normalized string) string {
 // deviceNow is the phone's clock when it sent them (zero if unknown): the
 // records' times are corrected by its offset (domain.SkewTolerance).
 func (s *Service) Log(ctx context.Context, cl domain.Caller, in []domain.NewRecord, deviceNow time.Time) ([]Result, error) {
-	if !cl.Role.Field() || cl.MemberID == "" {
-		return nil, domain.ErrForbidden
+	results, err := s.log(ctx, cl, in, deviceNow)
+	if err == nil && s.Observe != nil {
+		s.Observe(results)
+	}
+	return results, err
+}
+
+func (s *Service) log(ctx context.Context, cl domain.Caller, in []domain.NewRecord, deviceNow time.Time) ([]Result, error) {
+	if err := domain.ScopeOf(cl).Field(); err != nil {
+		return nil, err
 	}
 	reg, err := s.Registry.Registry(ctx, cl.CommuneCode)
 	if err != nil {
@@ -125,7 +136,9 @@ func (s *Service) Log(ctx context.Context, cl domain.Caller, in []domain.NewReco
 			results[i].Status, results[i].Err = Invalid, err
 			continue
 		}
-		rec.Household = s.Hash(ref)
+		if ref != "" { // "" when the citizen refused consent: nothing to hash
+			rec.Household = s.Hash(ref)
+		}
 		results[i].ID, results[i].Record = rec.ID, rec
 		if seen[rec.ID] { // the same record twice in one batch
 			results[i].Status = Duplicate
@@ -166,7 +179,7 @@ func (s *Service) store(ctx context.Context, recs []domain.Record) ([]domain.Ins
 	case <-s.stopped:
 		return nil, ErrStopping
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, waited(ctx)
 	}
 	select {
 	case r := <-j.done:
@@ -180,9 +193,18 @@ func (s *Service) store(ctx context.Context, recs []domain.Record) ([]domain.Ins
 		}
 	case <-ctx.Done():
 		// The group goes on; the phone sends the record again and gets a
-		// duplicate.
-		return nil, ctx.Err()
+		// duplicate. A request that ran out of time waited for the database.
+		return nil, waited(ctx)
 	}
+}
+
+// waited is the error of a request whose context ended while its records
+// waited for the database: unavailable when its time ran out.
+func waited(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("ingest: records not stored in time: %w: %w", domain.ErrUnavailable, ctx.Err())
+	}
+	return ctx.Err()
 }
 
 func (s *Service) startWriter() {

@@ -126,7 +126,7 @@ func (j *Coverage) abandonOrphans(ctx context.Context) error {
 	}
 	for _, r := range runs {
 		if r.Status == domain.RunRunning {
-			r.Status, r.FinishedAt = domain.RunFailed, j.Now().UTC()
+			r.Status, r.FinishedAt, r.Interrupted = domain.RunFailed, j.Now().UTC(), true
 			r.Error = "abandoned: the process running it stopped before it finished"
 			if err := j.Store.FinishRun(ctx, r); err != nil {
 				return err
@@ -154,7 +154,7 @@ func (r *Run) Execute(ctx context.Context) (domain.JobRun, error) {
 	if err != nil {
 		r.rec.Status, r.rec.Error = domain.RunFailed, err.Error()
 		if interrupted {
-			r.rec.Error = "interrupted: the server stopped"
+			r.rec.Error, r.rec.Interrupted = "interrupted: the server stopped", true
 		}
 	}
 	ferr := r.j.Store.FinishRun(context.WithoutCancel(ctx), r.rec)

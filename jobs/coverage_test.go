@@ -295,7 +295,7 @@ func TestRunInterruptedByAStopIsRedone(t *testing.T) {
 	}
 	stop() // SIGTERM
 	rec, err := run.Execute(ctx)
-	if err == nil || rec.Status != domain.RunFailed || rec.Error != "interrupted: the server stopped" {
+	if err == nil || rec.Status != domain.RunFailed || rec.Error != "interrupted: the server stopped" || !rec.Interrupted {
 		t.Fatalf("interrupted run: %+v, %v", rec, err)
 	}
 	ran, err := job.RunNightly(context.Background(), jobs.TriggerCatchUp, 1)

@@ -15,6 +15,10 @@ import (
 // among the processes sharing the database, never overlap themselves, and log
 // their failures.
 type Scheduler struct {
+	// Observe, when set before Start, is told every run: the job's name,
+	// how long it took and its error (the server's metrics).
+	Observe func(job string, took time.Duration, err error)
+
 	s       gocron.Scheduler
 	elector *Elector
 	log     *slog.Logger
@@ -56,8 +60,13 @@ func (s *Scheduler) Daily(name string, hour, minute uint, fn func(context.Contex
 
 func (s *Scheduler) task(name string, fn func(context.Context) error) func(context.Context) {
 	return func(ctx context.Context) {
-		if err := fn(ctx); err != nil && ctx.Err() == nil {
+		start := time.Now()
+		err := fn(ctx)
+		if err != nil && ctx.Err() == nil {
 			s.log.Error("job failed", "job", name, "err", err)
+		}
+		if s.Observe != nil && ctx.Err() == nil {
+			s.Observe(name, time.Since(start), err)
 		}
 	}
 }

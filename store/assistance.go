@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -51,6 +52,7 @@ type recordDoc struct {
 	By         string    `bson:"by,omitempty"`
 	Delta      string    `bson:"delta,omitempty"`
 	Skew       int64     `bson:"device_skew,omitempty"`
+	Consent    string    `bson:"consent,omitempty"` // absent on records stored before consent was asked: unrecorded
 	// SentAt is occurred_at as the device sent it, when it was corrected by
 	// the device's clock offset.
 	SentAt time.Time `bson:"occurred_at_sent,omitempty"`
@@ -60,7 +62,8 @@ func toRecordDoc(r domain.Record) recordDoc {
 	return recordDoc{ID: r.ID, ClientID: r.ClientID, MemberID: r.MemberID, TeamID: r.TeamID, Commune: r.CommuneCode,
 		Village: r.VillageCode, Service: r.Service, Household: r.Household, OccurredAt: r.OccurredAt.UTC(), Day: string(r.Day),
 		RecordedAt: r.RecordedAt.UTC(), Outcome: r.Outcome, Gender: r.Gender, AgeGroup: r.AgeGroup, Place: r.Place,
-		Note: r.Note, By: r.By, Delta: r.Delta, Skew: r.DeviceSkew, SentAt: utcOrZero(r.SentOccurredAt)}
+		Note: r.Note, By: r.By, Delta: r.Delta, Skew: r.DeviceSkew, SentAt: utcOrZero(r.SentOccurredAt),
+		Consent: r.Consent}
 }
 
 func utcOrZero(t time.Time) time.Time {
@@ -74,7 +77,7 @@ func (d recordDoc) toDomain() domain.Record {
 	return domain.Record{ID: d.ID, ClientID: d.ClientID, MemberID: d.MemberID, TeamID: d.TeamID, CommuneCode: d.Commune,
 		VillageCode: d.Village, Service: d.Service, Household: d.Household, OccurredAt: d.OccurredAt, Day: domain.Date(d.Day),
 		RecordedAt: d.RecordedAt, Outcome: d.Outcome, Gender: d.Gender, AgeGroup: d.AgeGroup, Place: d.Place, Note: d.Note,
-		By: d.By, Delta: d.Delta, DeviceSkew: d.Skew, SentOccurredAt: d.SentAt}
+		By: d.By, Delta: d.Delta, DeviceSkew: d.Skew, SentOccurredAt: d.SentAt, Consent: cmp.Or(d.Consent, domain.ConsentUnrecorded)}
 }
 
 // InsertRecords stores records; a duplicate _id means the record was there.

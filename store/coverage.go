@@ -70,7 +70,7 @@ func (s *Coverage) SaveCoverage(ctx context.Context, date domain.Date, rows []do
 	now := time.Now().UTC()
 	slim := make([]domain.CoverageRow, len(rows))
 	for i, r := range rows {
-		r.Villages = nil
+		r.Villages, r.IdleTeams, r.IdleMembers = nil, nil, nil // kept in the latest figures only
 		slim[i] = r
 	}
 	b, err := json.Marshal(slim)
@@ -230,11 +230,14 @@ type runDoc struct {
 	Communes   int       `bson:"communes"`
 	Records    int       `bson:"records"`
 	Error      string    `bson:"error,omitempty"`
+	// Interrupted: a failed run that its server's stop or death cut short.
+	Interrupted bool `bson:"interrupted,omitempty"`
 }
 
 func toRunDoc(r domain.JobRun) runDoc {
 	return runDoc{ID: r.ID, Job: r.Job, Status: r.Status, Trigger: r.Trigger, Mode: r.Mode, Date: string(r.Date), Attempt: r.Attempt,
-		Owner: r.Owner, StartedAt: r.StartedAt.UTC(), FinishedAt: r.FinishedAt.UTC(), Communes: r.Communes, Records: r.Records, Error: r.Error}
+		Owner: r.Owner, StartedAt: r.StartedAt.UTC(), FinishedAt: r.FinishedAt.UTC(), Communes: r.Communes, Records: r.Records, Error: r.Error,
+		Interrupted: r.Interrupted}
 }
 
 // StartRun records a run that begins (its ID is new: an insert).
@@ -264,21 +267,7 @@ func (s *Coverage) Runs(ctx context.Context, job string, limit int) ([]domain.Jo
 	for i, d := range docs {
 		out[i] = domain.JobRun{ID: d.ID, Job: d.Job, Status: d.Status, Trigger: d.Trigger, Mode: d.Mode, Date: domain.Date(d.Date),
 			Attempt: d.Attempt, Owner: d.Owner, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt, Communes: d.Communes,
-			Records: d.Records, Error: d.Error}
+			Records: d.Records, Error: d.Error, Interrupted: d.Interrupted}
 	}
 	return out, nil
-}
-
-// PruneRuns keeps the newest keep runs.
-func (s *Coverage) PruneRuns(ctx context.Context, keep int) error {
-	runs, err := s.Runs(ctx, "", keep+1000)
-	if err != nil || len(runs) <= keep {
-		return err
-	}
-	var ids []string
-	for _, r := range runs[keep:] {
-		ids = append(ids, r.ID)
-	}
-	_, err = s.runs.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-	return wrap("prune runs", err)
 }

@@ -50,9 +50,13 @@ func (s *Processes) Processes(ctx context.Context) ([]domain.Process, error) {
 	return out, nil
 }
 
-// DeleteProcesses removes registry entries older than before that need nothing.
-func (s *Processes) DeleteProcesses(ctx context.Context, before time.Time) error {
-	_, err := s.coll.DeleteMany(ctx, bson.D{{Key: "heartbeat", Value: bson.D{{Key: "$lt", Value: before.UTC()}}},
-		{Key: "stopped", Value: true}})
-	return wrap("delete processes", err)
+// DeleteProcesses removes the entries of processes with no heartbeat since
+// before, stopped or dead: a process is dead after domain.DeadAfter (seconds),
+// and nothing reads an entry that old (the leases ask about the living).
+func (s *Processes) DeleteProcesses(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.coll.DeleteMany(ctx, bson.D{{Key: "heartbeat", Value: bson.D{{Key: "$lt", Value: before.UTC()}}}})
+	if err != nil {
+		return 0, wrap("delete processes", err)
+	}
+	return int(res.DeletedCount), nil
 }

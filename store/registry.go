@@ -20,8 +20,9 @@ import (
 // Writes: a writer reads the document, applies its change and must first insert
 // the claim "<commune>:<version+1>" into registry_claims; the unique _id makes
 // exactly one writer win each version, across processes, on MongoDB and FerretDB
-// alike (FerretDB's conditional updates are not atomic). The winner then replaces
-// the document and its small version document.
+// alike (FerretDB's conditional updates are not atomic). The winner then writes
+// the small version document and replaces the document on the condition that
+// it still holds the version the change was made from (see UpdateRegistry).
 //
 // Reads: documents are cached in the process; a cached registry is trusted for
 // the TTL, then revalidated against its version document (a read of a tiny
@@ -33,6 +34,8 @@ type Registries struct {
 
 	mu      sync.Mutex
 	entries map[string]*regEntry
+
+	hook func(step string) error // tests: a crash or a stall between the steps of a write
 }
 
 type regEntry struct {
@@ -180,12 +183,28 @@ func (r *Registries) load(ctx context.Context, commune string) (*domain.CommuneR
 }
 
 // UpdateRegistry applies fn to a private copy of commune's registry and saves it.
+//
+// A write is three steps, each safe to die after:
+//  1. claim version v = base+1 (an insert: one winner per version);
+//  2. write the version document, v with next's counts: from here on no
+//     process trusts a cached copy older than v, so whatever happens next,
+//     readers reload the stored registry within their revalidation interval;
+//  3. replace the registry document, on the condition that it still holds
+//     the version the change was made from. A writer that stalled after its
+//     claim, long enough for another to take the claim as abandoned and
+//     write, finds the document moved on: it starts again from it.
+//
+// On MongoDB the conditional replace is atomic. FerretDB's is not (it reads,
+// then writes): two writers of one base can both pass only if one of them
+// wakes from a stall of more than staleClaim within the other's replace.
+// After a crash between steps 2 and 3 the version document's counts are
+// those of the lost change until the next write.
 func (r *Registries) UpdateRegistry(ctx context.Context, commune string, fn func(*domain.CommuneRegistry) error) (*domain.CommuneRegistry, error) {
 	e := r.entry(commune)
 	e.write.Lock()
 	defer e.write.Unlock()
 	e.mu.Lock()
-	cur := e.reg // start from the cached copy: if it is stale, the claim fails
+	cur := e.reg // start from the cached copy: if it is stale, the claim or the condition fails
 	e.mu.Unlock()
 	for attempt := 0; attempt < 50; attempt++ {
 		if cur == nil || attempt > 0 {
@@ -209,29 +228,48 @@ func (r *Registries) UpdateRegistry(ctx context.Context, commune string, fn func
 		if err != nil {
 			return nil, err
 		}
-		next.Version = version
-		now := r.now().UTC()
-		// The claim makes this the only writer of the version. A writer we took
-		// for dead (its claim was stale) may still have written meanwhile: check.
+		if err := r.step("claimed"); err != nil {
+			return nil, err
+		}
+		// A claim past one taken for dead may be behind the stored registry:
+		// check before announcing a version.
 		if version > cur.Version+1 {
 			if again, err := r.load(ctx, commune); err != nil || again.Version != cur.Version {
 				continue
 			}
 		}
-		// Filter on _id alone: the only filter FerretDB answers without decoding
-		// every document of the collection in Go.
-		if _, err := r.regs.ReplaceOne(ctx, bson.D{{Key: "_id", Value: commune}}, toRegistryDoc(next, now)); err != nil {
-			return nil, wrap("save registry "+commune, err)
-		}
+		next.Version = version
+		now := r.now().UTC()
 		c := next.Count()
 		vd := versionDoc{ID: commune, Version: version, Villages: c.Villages, Teams: c.Teams, Members: c.Members, UpdatedAt: now}
 		if _, err := r.versions.ReplaceOne(ctx, bson.D{{Key: "_id", Value: commune}}, vd, upsert()); err != nil {
 			return nil, wrap("save registry version "+commune, err)
 		}
+		if err := r.step("versioned"); err != nil {
+			return nil, err
+		}
+		res, err := r.regs.ReplaceOne(ctx, bson.D{{Key: "_id", Value: commune}, {Key: "version", Value: cur.Version}}, toRegistryDoc(next, now))
+		if err != nil {
+			return nil, wrap("save registry "+commune, err)
+		}
+		if res.MatchedCount == 0 { // another writer got there first: redo the change on its registry
+			continue
+		}
+		if err := r.step("replaced"); err != nil {
+			return nil, err
+		}
 		r.remember(e, next, r.now())
 		return next, nil
 	}
 	return nil, fmt.Errorf("store: registry %s: %w", commune, domain.ErrStale)
+}
+
+// step runs the test hook between the steps of a write.
+func (r *Registries) step(name string) error {
+	if r.hook == nil {
+		return nil
+	}
+	return r.hook(name)
 }
 
 // claim wins the right to write version cur+1 of commune's registry.

@@ -30,6 +30,8 @@ const (
 	collSessions         = "sessions"
 	collSessionClaims    = "session_claims"
 	collExcluded         = "assistance_excluded"
+	collRevocations      = "revocations"
+	collLoginThrottles   = "login_throttles"
 )
 
 // DB is an open database with its stores.
@@ -49,6 +51,12 @@ type DB struct {
 	Leases     *Leases
 	Coverage   *Coverage
 	Trainings  *Trainings
+	Privacy    *Privacy
+	Audit      *Audit
+	Throttles  *LoginThrottles
+
+	health        *health
+	failureWindow time.Duration
 }
 
 // Options tune a DB; the zero value is the production default.
@@ -57,6 +65,12 @@ type Options struct {
 	// version is checked again (other processes' writes show after at most this).
 	RegistryTTL time.Duration
 	Now         func() time.Time
+	// CommandFailed, when set, is told the name of every database command
+	// that fails (the server's metrics).
+	CommandFailed func(command string)
+	// FailureWindow is how long /readyz reports a storage failure the driver
+	// saw (default 10s).
+	FailureWindow time.Duration
 }
 
 // Open connects to uri and opens database name.
@@ -67,10 +81,15 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	if o.RegistryTTL == 0 {
 		o.RegistryTTL = time.Second
 	}
+	if o.FailureWindow == 0 {
+		o.FailureWindow = 10 * time.Second
+	}
+	h := &health{}
 	opts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(10 * time.Second).
 		SetConnectTimeout(10 * time.Second).
-		SetAppName("cdt")
+		SetAppName("cdt").
+		SetMonitor(h.monitor(o.CommandFailed))
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)
@@ -82,18 +101,22 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("store: ping %s: %w", redact(uri), err)
 	}
 	db := client.Database(name)
-	d := &DB{Client: client, Database: db}
+	d := &DB{Client: client, Database: db, health: h, failureWindow: o.FailureWindow}
 	d.Settings = &Settings{coll: db.Collection(collSettings)}
 	d.Units = &Units{coll: db.Collection(collUnits), settings: d.Settings}
 	d.Registry = newRegistries(db, o.RegistryTTL, o.Now)
 	d.Users = &Users{coll: db.Collection(collUsers)}
-	d.Sessions = &Sessions{coll: db.Collection(collSessions), claims: db.Collection(collSessionClaims)}
+	d.Sessions = &Sessions{coll: db.Collection(collSessions), claims: db.Collection(collSessionClaims),
+		revocations: db.Collection(collRevocations)}
 	d.Assistance = &Assistance{coll: db.Collection(collAssistance), excluded: db.Collection(collExcluded)}
 	d.Rollups = newRollups(db)
 	d.Processes = &Processes{coll: db.Collection(collProcesses)}
 	d.Leases = &Leases{coll: db.Collection(collLeases), procs: db.Collection(collProcesses), now: o.Now}
 	d.Coverage = newCoverage(db)
 	d.Trainings = newTrainings(db, o.Now)
+	d.Privacy = newPrivacy(db, o.Now)
+	d.Audit = newAudit(db)
+	d.Throttles = &LoginThrottles{coll: db.Collection(collLoginThrottles)}
 	return d, nil
 }
 
@@ -188,7 +211,6 @@ func isDup(err error) bool {
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "duplicate key value")
 }
 
-// wrap turns driver errors into domain sentinels.
 // findDocs runs a find and decodes every document it returns; errors are
 // wrapped with what (see wrap).
 func findDocs[D any](ctx context.Context, what string, c *mongo.Collection, filter any, opts ...options.Lister[options.FindOptions]) ([]D, error) {
@@ -203,6 +225,8 @@ func findDocs[D any](ctx context.Context, what string, c *mongo.Collection, filt
 	return docs, nil
 }
 
+// wrap turns driver errors into domain sentinels: not found, conflict, and
+// unavailable (see unavailable); the rest are wrapped as they are.
 func wrap(op string, err error) error {
 	switch {
 	case err == nil:
@@ -211,9 +235,7 @@ func wrap(op string, err error) error {
 		return fmt.Errorf("store: %s: %w", op, domain.ErrNotFound)
 	case isDup(err):
 		return fmt.Errorf("store: %s: %w", op, domain.ErrConflict)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("store: %s: %w", op, err)
-	case mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.Is(err, mongo.ErrClientDisconnected):
+	case unavailable(err):
 		return fmt.Errorf("store: %s: %w: %w", op, domain.ErrUnavailable, err)
 	}
 	return fmt.Errorf("store: %s: %w", op, err)

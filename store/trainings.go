@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -151,31 +149,15 @@ func (s *Trainings) UpdateTraining(ctx context.Context, id string, fn func(*doma
 	s.write.Lock()
 	defer s.write.Unlock()
 	defer s.forget()
-	for attempt := 0; attempt < 50; attempt++ {
-		cur, err := s.Training(ctx, id)
-		if err != nil {
-			return domain.Training{}, err
-		}
-		next := cur
-		next.Attendees = append([]domain.Attendance(nil), cur.Attendees...)
-		if err := fn(&next); err != nil {
-			return domain.Training{}, err
-		}
-		v, err := claimVersion(ctx, s.claims, "training-"+id, cur.Version, s.now)
-		if errors.Is(err, domain.ErrStale) {
-			if err := domain.Sleep(ctx, time.Duration(attempt+1)*20*time.Millisecond); err != nil {
-				return domain.Training{}, err
-			}
-			continue
-		}
-		if err != nil {
-			return domain.Training{}, err
-		}
-		next.Version = v
-		if _, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, toTrainingDoc(next)); err != nil {
-			return domain.Training{}, wrap("save training", err)
-		}
-		return next, nil
-	}
-	return domain.Training{}, fmt.Errorf("store: training %s: %w", id, domain.ErrStale)
+	return updateVersioned(ctx, s.claims, "training-"+id, s.now, 50,
+		func() (domain.Training, int64, error) {
+			cur, err := s.Training(ctx, id)
+			cur.Attendees = append([]domain.Attendance(nil), cur.Attendees...)
+			return cur, cur.Version, err
+		}, fn,
+		func(next *domain.Training, v int64) error {
+			next.Version = v
+			_, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, toTrainingDoc(*next))
+			return wrap("save training", err)
+		})
 }

@@ -17,13 +17,13 @@ import (
 // benchCmd runs the benchmarks against the real binary (this executable).
 func benchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: cdt bench registry|ingest|scale|e2e|probe|ferretdb [--requests N] [--concurrency 1,8,32] [--sizes …] [--mongo-uri URI]")
+		return errors.New("usage: cdt bench registry|ingest|scale|e2e|probe|login|audit|ferretdb [--requests N] [--concurrency 1,8,32] [--sizes …] [--mongo-uri URI]")
 	}
 	fs := newFlagSet("bench "+args[0], stderr)
 	requests := fs.Int("requests", 500, "requests per measurement")
 	conc := fs.String("concurrency", "1,8", "client counts, comma separated")
 	uri := fs.String("mongo-uri", getenv("CDT_MONGO_URI"), "measure against this database instead of the embedded one")
-	sizesF := fs.String("sizes", "10000,100000,1000000", "scale: record counts")
+	sizesF := fs.String("sizes", "10000,100000,1000000", "scale: record counts; audit: event counts")
 	readsF := fs.String("read-sizes", "10000,1000000", "scale: the sizes at which reads are measured")
 	labelF := fs.String("label", "", "scale: the backend's name in the report")
 	records := fs.Int("records", 1000, "addday: records of the new day; e2e: records stored before")
@@ -34,6 +34,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	addr := fs.String("addr", "127.0.0.1:27018", "ferretdb: where to listen")
 	national := fs.Bool("national", false, "registry: seed the national registry instead of the demo data")
 	quick := fs.Bool("quick", false, "probe: small sizes only")
+	audit := fs.Bool("audit", true, "ingest: with the audit trail (false: without, to compare)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -94,11 +95,22 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 				return err
 			}
 		}
-		_, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: *requests, Concurrency: cs, Sizes: sizes, MongoURI: *uri, Out: stdout})
+		_, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: *requests, Concurrency: cs, Sizes: sizes, MongoURI: *uri, Out: stdout,
+			NoAudit: !*audit})
 		return err
 	case "e2e":
 		_, err := bench.E2E(ctx, bench.E2EOptions{Bin: bin, Records: *records, Rate: *rate, Duration: *duration, Burst: *burst,
 			MongoURI: *uri, Label: *labelF, Out: stdout, Log: stderr})
+		return err
+	case "audit":
+		sizes, err := ints(*sizesF)
+		if err != nil {
+			return err
+		}
+		_, err = bench.Audit(ctx, bench.AuditOptions{Sizes: sizes, Days: 365, Requests: *requests, MongoURI: *uri, Out: stdout})
+		return err
+	case "login":
+		_, err := bench.Login(ctx, bench.LoginOptions{Bin: bin, Requests: *requests, MongoURI: *uri, Out: stdout})
 		return err
 	}
 	return fmt.Errorf("unknown benchmark %q", args[0])

@@ -84,6 +84,36 @@ func TestBenchmarksRunSmall(t *testing.T) {
 		}
 	})
 
+	t.Run("login", func(t *testing.T) {
+		var out strings.Builder
+		r, err := bench.Login(ctx, bench.LoginOptions{Bin: bin, Requests: 10, Out: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Known.N != 5 || r.Unknown.N != 5 || r.Known.P50 <= 0 || r.Unknown.P50 <= 0 || !strings.Contains(out.String(), "Median unknown / known") {
+			t.Errorf("%+v\n%s", r, out.String())
+		}
+	})
+
+	t.Run("audit", func(t *testing.T) {
+		var out strings.Builder
+		res, err := bench.Audit(ctx, bench.AuditOptions{Sizes: []int{300, 600}, Days: 30, Requests: 3, Out: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 2 || res[1].Events != 600 || len(res[1].Queries) != 5 {
+			t.Fatalf("%+v", res)
+		}
+		for _, q := range res[1].Queries {
+			if q.Stats.N != 3 || q.Stats.Errors != 0 {
+				t.Errorf("%s: %+v", q.Name, q.Stats)
+			}
+		}
+		if res[1].Queries[0].Items != 50 {
+			t.Errorf("the newest page of 600 events holds %d", res[1].Queries[0].Items)
+		}
+	})
+
 	t.Run("registry", func(t *testing.T) {
 		var out strings.Builder
 		if err := bench.Registry(ctx, bench.RegistryOptions{Bin: bin, Requests: 20, Concurrency: []int{2}, Out: &out}); err != nil {

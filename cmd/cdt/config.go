@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"flag"
+	"fmt"
 	"io"
 
 	"github.com/hue-cdt/cdt/internal/app"
@@ -21,8 +23,10 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string) func() (app.Confi
 		{"household-key", "CDT_HOUSEHOLD_KEY", "HMAC key for household references (generated and kept if empty)"},
 		{"demo", "CDT_DEMO", "load the demo data set on first start (true/false)"},
 		{"secure-cookies", "CDT_SECURE_COOKIES", "mark page cookies Secure (true/false)"},
+		{"trusted-proxies", "CDT_TRUSTED_PROXIES", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed; empty: none"},
 		{"log-format", "CDT_LOG_FORMAT", "json or text"},
 		{"log-level", "CDT_LOG_LEVEL", "debug, info, warn or error"},
+		{"metrics-token", "CDT_METRICS_TOKEN", "bearer token of GET /metrics (empty: loopback clients only)"},
 	} {
 		env[v.env] = fs.String(v.flag, "", v.help+" ($"+v.env+")")
 	}
@@ -47,4 +51,18 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// openTool opens the configured database for a command other than serve:
+// its output on stdout, only warnings and errors logged on stderr. It
+// returns the configuration too, for a command that opens it again.
+func openTool(ctx context.Context, config func() (app.Config, error), stdout, stderr io.Writer) (*app.App, app.Config, error) {
+	cfg, err := config()
+	if err != nil {
+		return nil, cfg, fmt.Errorf("configuration: %w", err)
+	}
+	cfg.Stdout = stdout
+	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, "warn")
+	a, err := app.Open(ctx, cfg)
+	return a, cfg, err
 }

@@ -4,6 +4,8 @@
 //	cdt serve                       run the HTTP server and the scheduled jobs
 //	cdt user add --username U --role R [--unit CODE] [--member ID]
 //	                                create a login (password from stdin)
+//	cdt import registry FILE [--commune CODE] [--dry-run]
+//	                                import villages, teams and members from a spreadsheet
 //
 // Configuration comes from the CDT_* environment variables (see README.md);
 // each is also a flag of serve.
@@ -58,8 +60,9 @@ commands:
   user add              create a login (password read from stdin)
   jobs run coverage     run the coverage job once, now (--full: rebuild from every record)
   seed                  write a generated data set: --scale hue|national [--records N] [--days D] [--seed N]
+  import registry FILE  import villages, teams and members from a spreadsheet (XLSX or CSV) [--commune CODE] [--dry-run]
   export registries|rollups|coverage|records   what the database keeps compactly, as ordinary documents or CSV
-  bench registry|ingest|scale|e2e|probe   the benchmarks of BENCHMARKS.md
+  bench registry|ingest|scale|e2e|probe|login|audit   the benchmarks of BENCHMARKS.md
 
 Run "cdt <command> -h" for the flags of a command.
 `
@@ -86,6 +89,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return benchCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -16,7 +19,8 @@ import (
 )
 
 // seedCmd writes a generated data set into the configured database:
-// cdt seed --scale hue|national [--records N] [--days D] [--seed N] [--replace].
+// cdt seed --scale hue|national [--records N] [--days D] [--seed N] [--replace]
+// [--plant-integrity [--truth FILE]].
 func seedCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("seed", stderr)
 	config := configFlags(fs, getenv)
@@ -26,6 +30,8 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	seedN := fs.Uint64("seed", 1, "random seed: the same seed gives the same data")
 	replace := fs.Bool("replace", false, "drop the database first (it must otherwise hold no teams)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	plant := fs.Bool("plant-integrity", false, "mix integrity patterns (bursts, shared households, night bulk, skewed clocks, repeated notes, padding members, records during trainings) into the records, with courses during the period")
+	truthFile := fs.String("truth", "planted-integrity.json", "with --plant-integrity: where to write which records were planted, per kind")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -38,14 +44,8 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if *records < 0 || *days < 1 || *days > 90 {
 		return errors.New("--records must be ≥ 0 and --days between 1 and 90 (records older than 90 days are refused)")
 	}
-	cfg, err := config()
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	cfg.Stdout = stdout
-	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, "warn")
 	start := time.Now()
-	a, err := app.Open(ctx, cfg)
+	a, cfg, err := openTool(ctx, config, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -97,12 +97,31 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	n := 0
 	if *records > 0 {
+		opts := seed.RecordOptions{N: *records, Days: *days, End: a.Cfg.Now(), Seed: *seedN}
+		var truth plantedTruth
+		if *plant {
+			first := domain.DateOf(opts.End.Add(-time.Duration(*days) * 24 * time.Hour))
+			courses := seed.PeriodTrainings(regs, first, domain.DateOf(opts.End), *seedN, refdata.ProvinceCode)
+			if err := a.Store.Trainings.InsertTrainings(ctx, courses); err != nil {
+				return err
+			}
+			ts = append(ts, courses...)
+			truth = plantedTruth{Seed: *seedN, Planted: map[string][]string{}}
+			opts.Trainings = courses
+			opts.Plant = &seed.Plant{Planted: func(id, kind string) { truth.Planted[kind] = append(truth.Planted[kind], id) }}
+		}
 		bar := newBar(*records, "records", *quiet, stderr)
-		n, err = a.SeedRecords(ctx, regs, seed.RecordOptions{N: *records, Days: *days, End: a.Cfg.Now(), Seed: *seedN,
-			Progress: func(k int) { _ = bar.Add(k) }})
+		opts.Progress = func(k int) { _ = bar.Add(k) }
+		n, err = a.SeedRecords(ctx, regs, opts)
 		_ = bar.Finish()
 		if err != nil {
 			return err
+		}
+		if *plant {
+			if err := truth.write(*truthFile, n); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "planted %d records (%s): ground truth in %s\n", truth.count(), truth.summary(), *truthFile)
 		}
 	}
 	fmt.Fprintf(stdout, "seeded %s: %d communes, %d teams, %d members, %d trainings, %d records in %.1f s\n", *scale, len(regs),
@@ -117,4 +136,40 @@ func newBar(n int, what string, quiet bool, w io.Writer) *progressbar.ProgressBa
 	return progressbar.NewOptions(n, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("docs"),
 		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+}
+
+// plantedTruth is the ground truth of --plant-integrity: which records were
+// planted, per flag kind.
+type plantedTruth struct {
+	Seed    uint64              `json:"seed"`
+	Records int                 `json:"records"` // records stored, planted ones included
+	Planted map[string][]string `json:"planted"` // kind → record IDs
+}
+
+func (p *plantedTruth) count() int {
+	n := 0
+	for _, ids := range p.Planted {
+		n += len(ids)
+	}
+	return n
+}
+
+func (p *plantedTruth) summary() string {
+	var parts []string
+	for _, k := range domain.FlagKinds {
+		parts = append(parts, fmt.Sprintf("%s %d", k, len(p.Planted[k])))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (p *plantedTruth) write(path string, records int) error {
+	p.Records = records
+	b, err := json.MarshalIndent(p, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("--truth: %w", err)
+	}
+	return nil
 }

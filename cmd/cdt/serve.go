@@ -7,7 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/hue-cdt/cdt/internal/app"
 )
@@ -25,7 +28,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	cfg.Stdout = stdout
+	cfg.Stdout, cfg.Terminal = stdout, isTerminal(stdout)
 	log := app.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	cfg.Logger = log
 	start := time.Now()
@@ -63,6 +66,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "grace_s", shutdownGrace.Seconds())
+	a.StopJobs() // coverage runs stop now, in parallel with the requests' grace
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -71,4 +75,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	a.Close(sctx)
 	log.Info("stopped")
 	return nil
+}
+
+// isTerminal reports whether w is a terminal, where a generated admin
+// password may be shown (a test replaces it).
+var isTerminal = func(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/hue-cdt/cdt/domain"
-	"github.com/hue-cdt/cdt/internal/app"
 	"github.com/hue-cdt/cdt/refdata"
 )
 
@@ -43,13 +42,7 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("read password: %w", err)
 	}
 	pw = strings.TrimRight(pw, "\r\n")
-	cfg, err := config()
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	cfg.Stdout = stdout
-	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, "warn")
-	a, err := app.Open(ctx, cfg)
+	a, _, err := openTool(ctx, config, stdout, stderr)
 	if err != nil {
 		return err
 	}

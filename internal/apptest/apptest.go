@@ -84,6 +84,7 @@ func New(t testing.TB, configure ...func(*app.Config)) *Env {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		_ = a.Audit.Flush(ctx) // before the drop: Close would write it into a dropped database
 		_ = a.Store.Drop(ctx)
 		a.Close(ctx)
 	})
@@ -192,4 +193,24 @@ func (e *Env) Must(r Response, status int) map[string]any {
 		e.T.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
 	}
 	return r.JSON()
+}
+
+// Twin starts a second stack on e's database, with e's clock: another server
+// process sharing the database, with its own caches.
+func (e *Env) Twin() *Env {
+	e.T.Helper()
+	cfg := e.App.Cfg
+	cfg.AdminPassword = "" // the first stack created the admin
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	a, err := app.Open(ctx, cfg)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	e.T.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		a.Close(ctx)
+	})
+	return &Env{T: e.T, App: a, Clock: e.Clock, h: a.Server.Handler()}
 }

@@ -35,6 +35,7 @@ func (e *Env) Browser() *Browser {
 type Page struct {
 	Status int
 	URL    *url.URL
+	Header http.Header
 	Body   string
 	Doc    *goquery.Document
 }
@@ -75,7 +76,7 @@ func (b *Browser) page(resp *http.Response) Page {
 	if err != nil {
 		b.T.Fatal(err)
 	}
-	return Page{Status: resp.StatusCode, URL: resp.Request.URL, Body: string(body), Doc: doc}
+	return Page{Status: resp.StatusCode, URL: resp.Request.URL, Header: resp.Header, Body: string(body), Doc: doc}
 }
 
 // Login signs in through the login form and returns the page it lands on.

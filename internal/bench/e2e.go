@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -234,7 +235,9 @@ func (m e2eMember) record(r *rand.Rand, at time.Time) map[string]any {
 
 // e2eMembers gives every active member of the registry with a team in a
 // village an access token, signed with the server's secret (a login per
-// member would spend minutes in bcrypt).
+// member would spend minutes in bcrypt). The tokens belong to one live
+// session of one active login, "bench", as the server requires of every
+// token; each names its member, as a member's token does.
 func e2eMembers(ctx context.Context, db *store.DB) ([]e2eMember, error) {
 	counts, err := db.Registry.RegistryCounts(ctx)
 	if err != nil {
@@ -242,6 +245,16 @@ func e2eMembers(ctx context.Context, db *store.DB) ([]e2eMember, error) {
 	}
 	var out []e2eMember
 	now := time.Now()
+	err = db.Users.CreateUser(ctx, &domain.User{Username: "bench", PasswordHash: []byte("-"), Role: domain.RoleMember,
+		Active: true, CreatedAt: now, UpdatedAt: now, CreatedBy: "bench"})
+	if err != nil && !errors.Is(err, domain.ErrConflict) {
+		return nil, err
+	}
+	err = db.Sessions.CreateSession(ctx, &domain.Session{ID: "bench", Username: "bench", Kind: "api", CreatedAt: now.Add(-time.Minute),
+		RotatedAt: now, ExpiresAt: now.Add(3 * time.Hour)})
+	if err != nil && !errors.Is(err, domain.ErrConflict) {
+		return nil, err
+	}
 	for code := range counts {
 		reg, err := db.Registry.Registry(ctx, code)
 		if err != nil {
@@ -252,7 +265,7 @@ func e2eMembers(ctx context.Context, db *store.DB) ([]e2eMember, error) {
 			if !m.Active || !ok || t.VillageCode == "" {
 				continue
 			}
-			c := auth.Claims{RegisteredClaims: jwt.RegisteredClaims{Issuer: auth.Issuer, Subject: "bench." + m.ID,
+			c := auth.Claims{RegisteredClaims: jwt.RegisteredClaims{Issuer: auth.Issuer, Subject: "bench",
 				Audience: jwt.ClaimStrings{auth.Audience}, IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now),
 				ExpiresAt: jwt.NewNumericDate(now.Add(3 * time.Hour))}, Role: string(domain.RoleMember), Unit: code, MemberID: m.ID,
 				Session: "bench"}

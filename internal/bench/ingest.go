@@ -25,6 +25,9 @@ type IngestOptions struct {
 	Sizes       []int // records stored before (cdt seed); default 0
 	MongoURI    string
 	Out         io.Writer
+	// NoAudit runs the server without its audit trail (CDT_DEBUG_NO_AUDIT),
+	// to compare.
+	NoAudit bool
 }
 
 // IngestResult is one line of the ingest table.
@@ -51,7 +54,11 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 		}
 		results = append(results, rs...)
 	}
-	writeIngest(o.Out, results, backend(o.MongoURI))
+	label := backend(o.MongoURI) + ", audit trail on"
+	if o.NoAudit {
+		label = backend(o.MongoURI) + ", audit trail off"
+	}
+	writeIngest(o.Out, results, label)
 	return results, nil
 }
 
@@ -66,6 +73,9 @@ func ingestAt(ctx context.Context, o IngestOptions, size int) ([]IngestResult, e
 		"CDT_LOG_LEVEL=warn", "CDT_DB=" + dbName, "CDT_ASSIST_RATE=1000000", "CDT_COVERAGE_CHECK=1h", "CDT_COVERAGE_AT=23:59"}
 	if o.MongoURI != "" {
 		env = append(env, "CDT_MONGO_URI="+o.MongoURI)
+	}
+	if o.NoAudit {
+		env = append(env, "CDT_DEBUG_NO_AUDIT=true")
 	}
 	if _, _, err := child(ctx, o.Bin, env, "seed", "--scale", "hue", "--records", fmt.Sprint(size), "--replace", "--quiet"); err != nil {
 		return nil, err

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
@@ -33,21 +35,28 @@ func New(t testing.TB) *Browser {
 	if _, err := os.Stat(Chromium); err != nil {
 		t.Fatalf("browser tests need %s (apt-get install chromium; .ci/run installs it): %v", Chromium, err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(Chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost"),
-		chromedp.UserDataDir(t.TempDir()))
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); acancel() })
-	b := &Browser{T: t, Ctx: ctx}
-	// The first action starts the browser, which lives as long as the context
-	// of that call: no timeout here.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 640, chromedp.EmulateScale(2))); err != nil {
-		t.Fatal(err)
+	// On a busy machine Chromium now and then fails to start ("chrome failed
+	// to start" with nothing on stderr): try once more before failing.
+	var err error
+	for range 2 {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(Chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+			chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost"),
+			chromedp.UserDataDir(t.TempDir()))
+		actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(actx)
+		// The first action starts the browser, which lives as long as the
+		// context of that call: no timeout here.
+		if err = chromedp.Do(ctx, chromedp.EmulateViewport(360, 640, chromedp.EmulateScale(2))); err == nil {
+			t.Cleanup(func() { cancel(); acancel() })
+			return &Browser{T: t, Ctx: ctx}
+		}
+		cancel()
+		acancel()
 	}
-	return b
+	t.Fatal(err)
+	return nil
 }
 
 // Must runs actions and fails the test on error.
@@ -110,15 +119,32 @@ func (b *Browser) WaitController() {
 
 func setOffline(off bool) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		all := []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}}
-		if _, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule,
-			network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: all}); err != nil {
+		if err := emulateOffline(ctx, t, off); err != nil {
 			return err
 		}
 		_, err := cdp.Call(ctx, t, network.OverrideNetworkState,
 			network.OverrideNetworkStateParams{Offline: off, DownloadThroughput: -1, UploadThroughput: -1})
 		return err
 	})
+}
+
+// emulateOffline blocks (or restores) the target's network. Chromium 156
+// takes the experimental Network.emulateNetworkConditionsByRule; 148 answers
+// it with "Invalid parameters" (-32602). The legacy
+// Network.emulateNetworkConditions, which cdproto no longer lists, works on
+// both, so it is the fallback whenever ByRule is refused.
+func emulateOffline(ctx context.Context, t *chromedp.Target, off bool) error {
+	all := []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}}
+	_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule,
+		network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: all})
+	if err == nil {
+		return nil
+	}
+	legacy := map[string]any{"offline": off, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+	if lerr := t.Call(ctx, "Network.emulateNetworkConditions", legacy, nil); lerr != nil {
+		return fmt.Errorf("emulateNetworkConditionsByRule: %v; legacy emulateNetworkConditions: %w", err, lerr)
+	}
+	return nil
 }
 
 // Offline cuts (or restores) the network of the page and of its service
@@ -164,6 +190,12 @@ func (b *Browser) Screenshot(name string) string {
 	if err != nil {
 		b.T.Fatal(err)
 	}
+	return b.save(name, png)
+}
+
+// save writes an artifact of the test and returns its path.
+func (b *Browser) save(name string, data []byte) string {
+	b.T.Helper()
 	dir := os.Getenv("CDT_ARTIFACTS")
 	if dir == "" {
 		dir = filepath.Join(repoRoot(), "artifacts")
@@ -172,7 +204,7 @@ func (b *Browser) Screenshot(name string) string {
 		b.T.Fatal(err)
 	}
 	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		b.T.Fatal(err)
 	}
 	return path
@@ -193,5 +225,75 @@ func (b *Browser) Login(base, user, password string) {
 	b.T.Helper()
 	b.Must(chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username"),
 		chromedp.SendKeys("#username", user), chromedp.SendKeys("#password", password), chromedp.Submit("#password"))
-	b.Until(fmt.Sprintf("location.pathname !== %q", "/login"))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.Ctx, 2*time.Second)
+		left, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("location.pathname !== '/login'"))
+		cancel()
+		if err == nil && left {
+			return
+		}
+		if time.Now().After(deadline) {
+			text, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[string]("location.href + '\\n' + document.body.innerText"))
+			b.T.Fatalf("signing in as %s: still on the login page: %v\n%s", user, err, text)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ShiftClock moves the clock of every page the browser opens from now on by
+// d (a phone whose clock is off): Date and Date.now, not timers.
+func (b *Browser) ShiftClock(d time.Duration) {
+	b.T.Helper()
+	src := fmt.Sprintf(`(() => {
+  const off = %d, R = Date;
+  class D extends R {
+    constructor(...a) { if (a.length) super(...a); else super(R.now() + off); }
+    static now() { return R.now() + off; }
+  }
+  globalThis.Date = D;
+})();`, d.Milliseconds())
+	b.Must(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src})
+		return err
+	}))
+}
+
+// ClearCookies drops every cookie of the browser, as it drops expired ones.
+func (b *Browser) ClearCookies() {
+	b.T.Helper()
+	b.Must(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	}))
+}
+
+// Media emulates a CSS media type ("print", "screen"; "" ends the emulation).
+func (b *Browser) Media(media string) {
+	b.T.Helper()
+	b.Must(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media})
+		return err
+	}))
+}
+
+// Viewport sets the page's size in CSS pixels.
+func (b *Browser) Viewport(w, h int64) {
+	b.T.Helper()
+	b.Must(chromedp.EmulateViewport(w, h, chromedp.EmulateScale(1)))
+}
+
+// PDF prints the page on A4 paper (Chromium's default 1 cm margins) and
+// saves it under the artifacts directory; it returns the path.
+func (b *Browser) PDF(name string) string {
+	b.T.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	defer cancel()
+	res, err := chromedp.Run(ctx, chromedp.Action[page.PrintToPDFResult](func(ctx context.Context, t *chromedp.Target) (page.PrintToPDFResult, error) {
+		return cdp.Call(ctx, t, page.PrintToPDF, page.PrintToPDFParams{PaperWidth: 8.27, PaperHeight: 11.69})
+	}))
+	if err != nil {
+		b.T.Fatal(err)
+	}
+	return b.save(name, res.Data)
 }

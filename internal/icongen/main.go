@@ -1,6 +1,7 @@
 // Command icongen draws the web-app icons of the field app
-// (templates/static/icon-192.png and icon-512.png): a white house with a signal
-// dot on cdt's blue, kept inside the maskable safe zone.
+// (templates/static/icon-192.png and icon-512.png) and the pages' favicon
+// (icon-32.png): a white house with a signal dot on cdt's blue, kept inside
+// the maskable safe zone.
 //
 //	go run ./internal/icongen
 package main
@@ -12,10 +13,11 @@ import (
 	"log"
 	"math"
 	"os"
+	"strconv"
 )
 
 func main() {
-	for _, size := range []int{192, 512} {
+	for _, size := range []int{32, 192, 512} {
 		if err := write(size); err != nil {
 			log.Fatal(err)
 		}
@@ -43,7 +45,7 @@ func write(size int) error {
 			img.Set(x, y, c)
 		}
 	}
-	f, err := os.Create("templates/static/icon-" + itoa(size) + ".png")
+	f, err := os.Create("templates/static/icon-" + strconv.Itoa(size) + ".png")
 	if err != nil {
 		return err
 	}
@@ -60,11 +62,4 @@ func inside(poly [][2]float64, x, y float64) bool {
 		}
 	}
 	return in
-}
-
-func itoa(n int) string {
-	if n == 192 {
-		return "192"
-	}
-	return "512"
 }

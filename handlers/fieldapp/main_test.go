@@ -1,0 +1,9 @@
+package fieldapp_test
+
+import (
+	"testing"
+
+	"github.com/hue-cdt/cdt/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
