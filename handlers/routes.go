@@ -145,6 +145,8 @@ func (s audiences) apiTable() Table {
 		{get, "/coverage/communes/:code/history", ManageCommune, json(a.CoverageHistory)},
 		{get, "/exports/coverage.csv", Managers, s.export(json(a.ExportCSV))},
 		{get, "/exports/coverage.xlsx", Managers, s.export(json(a.ExportXLSX))},
+		{get, "/exports/assistance.csv", InScope, s.export(json(a.ExportRecordsCSV))},
+		{get, "/exports/assistance.xlsx", InScope, s.export(json(a.ExportRecordsXLSX))},
 
 		{post, "/trainings", ManageCommune, json(a.CreateTraining)},
 		{get, "/trainings", SignedIn, json(a.ListTrainings)},
@@ -207,6 +209,8 @@ func (s audiences) pagesTable() Table {
 		{post, "/jobs/coverage/run", Province, page(p.RunCoveragePage)},
 		{get, "/exports/coverage.csv", Managers, s.export(json(a.ExportCSV))},
 		{get, "/exports/coverage.xlsx", Managers, s.export(json(a.ExportXLSX))},
+		{get, "/exports/assistance.csv", InScope, s.export(json(a.ExportRecordsCSV))},
+		{get, "/exports/assistance.xlsx", InScope, s.export(json(a.ExportRecordsXLSX))},
 
 		{get, "/trainings", Managers, page(p.TrainingsPage)},
 		{get, "/communes/:code/trainings", ManageCommune, page(p.TrainingsPage)},
