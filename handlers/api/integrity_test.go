@@ -92,6 +92,11 @@ func TestIntegrityJobFlagsStoresAndRerunsIdempotently(t *testing.T) {
 		t.Fatalf("after a re-run: %v, want the same single flag", again)
 	}
 
+	// The figures of the day as computed before the review.
+	if _, err := e.App.Coverage.RunNow(ctx, jobs.RunOptions{Date: day, Trigger: jobs.TriggerManual}); err != nil {
+		t.Fatal(err)
+	}
+
 	// Review: a dismissal needs a comment; a confirmation is audited, and
 	// survives the next re-run.
 	id := fl["id"].(string)
@@ -106,6 +111,18 @@ func TestIntegrityJobFlagsStoresAndRerunsIdempotently(t *testing.T) {
 		"comment": "Đã gọi hộ dân 0905 111 222, không có"}), 200)
 	if ok["status"] != "confirmed" || ok["reviewed_by"] != "leader.a" || strings.Contains(ok["comment"].(string), "0905") {
 		t.Errorf("confirmed = %v (the comment keeps no phone number)", ok)
+	}
+	if n := len(ok["excluded_record_ids"].([]any)); n != len(burst) {
+		t.Errorf("%d records excluded on confirmation, want %d", n, len(burst))
+	}
+	// The next coverage run leaves the confirmed records out; the history
+	// keeps what was computed before.
+	if _, err := e.App.Coverage.RunNow(ctx, jobs.RunOptions{Date: day.Next(), Trigger: jobs.TriggerManual}); err != nil {
+		t.Fatal(err)
+	}
+	hist := items(e.Must(e.Get("/api/v1/coverage/communes/"+f.CommuneA+"/history?from=2026-11-20&to=2026-11-21", f.Admin), 200))
+	if len(hist) != 2 || hist[0]["assistance_total"].(float64) != 12 || hist[1]["assistance_total"].(float64) != 4 {
+		t.Errorf("history = %v, want 12 records before the confirmation and 4 after", hist)
 	}
 	later()
 	if _, err := e.App.Integrity.RunDay(ctx, day, jobs.TriggerManual); err != nil {

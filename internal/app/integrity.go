@@ -34,10 +34,11 @@ func (a *App) integrityDeps() core.Integrity {
 		ExcludeFlagged: jobs.ExcludeFlagged}
 }
 
-// excludeRecord takes a record out of the figures (nil while the store
-// cannot).
+// excludeRecord takes a record out of the figures (domain.RecordCare):
+// its lists, rollups and households at once, the coverage figures from the
+// next run.
 func (a *App) excludeRecord() func(ctx context.Context, id, reason string) error {
-	return nil
+	return func(ctx context.Context, id, reason string) error { return a.RecordCare().ExcludeRecord(ctx, id, reason) }
 }
 
 // integrityNightly flags the day that ended, once the nightly coverage is
