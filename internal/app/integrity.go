@@ -38,7 +38,9 @@ func (a *App) integrityDeps() core.Integrity {
 // its lists, rollups and households at once, the coverage figures from the
 // next run.
 func (a *App) excludeRecord() func(ctx context.Context, id, reason string) error {
-	return func(ctx context.Context, id, reason string) error { return a.RecordCare().ExcludeRecord(ctx, id, reason) }
+	return func(ctx context.Context, id, reason string) error {
+		return a.RecordCare().ExcludeRecord(ctx, id, reason)
+	}
 }
 
 // integrityNightly flags the day that ended, once the nightly coverage is
