@@ -86,6 +86,7 @@ func (s audiences) siteTable() Table {
 		{get, "/static/*file", Public, plain(pages.Static(static))},
 		{get, "/favicon.ico", Public, plain(pages.Favicon(static))},
 		{get, "/lang/:lang", Public, plain(s.pages.SetLang)},
+		{get, "/privacy", Public, page(s.pages.PrivacyPolicy)},
 	}}
 }
 
@@ -146,6 +147,12 @@ func (s audiences) apiTable() Table {
 		{get, "/exports/untrained.xlsx", ManageCommune, s.export(json(a.ExportUntrained))},
 
 		{get, "/audit", ManageCommune, json(a.ListAudit)},
+
+		{post, "/privacy/requests", ManageCommune, json(a.CreatePrivacyRequest)},
+		{get, "/privacy/requests", ManageCommune, json(a.ListPrivacyRequests)},
+		{get, "/privacy/requests/:id", ManageOne, json(a.ShowPrivacyRequest)},
+		{post, "/privacy/requests/:id/fulfil", ManageOne, json(a.FulfilPrivacyRequest)},
+		{get, "/privacy/requests/:id/access.xlsx", ManageOne, s.export(json(a.PrivacyAccessXLSX))},
 
 		{post, "/imports/registry", Managers, json(a.ImportRegistry)},
 	}}
@@ -208,6 +215,12 @@ func (s audiences) pagesTable() Table {
 		{get, "/exports/untrained.xlsx", ManageCommune, s.export(json(a.ExportUntrained))},
 
 		{get, "/audit", ManageCommune, page(p.AuditPage)},
+
+		{get, "/privacy/requests", ManageCommune, page(p.PrivacyRequestsPage)},
+		{post, "/privacy/requests", ManageCommune, page(p.PrivacyRequestSubmit)},
+		{get, "/privacy/requests/:id", ManageOne, page(p.PrivacyRequestPage)},
+		{post, "/privacy/requests/:id/fulfil", ManageOne, page(p.PrivacyFulfilSubmit)},
+		{get, "/privacy/requests/:id/access.xlsx", ManageOne, s.export(json(a.PrivacyAccessXLSX))},
 
 		{get, "/imports/registry", Managers, page(p.ImportPage)},
 		{post, "/imports/registry", Managers, page(p.ImportSubmit)},

@@ -43,6 +43,7 @@ type dashboardData struct {
 	IdleTeams   []idleTeam
 	IdleMembers []idleMember
 	Admin       bool
+	Privacy     []privacyRow // citizens' data requests still open
 }
 
 // DashboardPage answers GET /communes/{code}/dashboard: a commune's figures
@@ -57,6 +58,9 @@ func (h *Handlers) DashboardPage(c *gin.Context) error {
 	ctx := c.Request.Context()
 	l := render.Loc(c)
 	d := dashboardData{Commune: u, Admin: httpx.Scope(c).Admin()}
+	if d.Privacy, err = h.openPrivacy(ctx, l, httpx.Scope(c), u.Code); err != nil {
+		return err
+	}
 	latest, err := h.Coverage.Latest(ctx, []string{u.Code})
 	if err != nil {
 		return err

@@ -331,6 +331,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Throttles: a.Store.Throttles, Auth: a.Auth,
 		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
 		Trainings: a.Store.Trainings, TrainingTarget: 0.9, Audit: trail, AuditTrail: a.Store.Audit,
+		Privacy: a.Store.Privacy, Care: a.householdCare(),
 		Ready: a.Store.Ready, RequestTimeout: cfg.RequestTimeout, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
 		Metrics: a.Metrics.Handler(), MetricsToken: cfg.MetricsToken, Observe: a.Metrics.Request,
 	})
@@ -370,6 +371,7 @@ func (a *App) prepare(ctx context.Context) error {
 	a.Audit = &audit.Writer{Store: st.Audit, Process: a.Process, Now: a.Cfg.Now, Log: a.Log}
 	a.Ingest = &ingest.Service{Registry: st.Registry, Store: st.Assistance, Rollups: st.Rollups, Processes: st.Processes,
 		Key: []byte(key), Now: a.Cfg.Now, Logger: a.Log, Process: a.Process, Observe: a.observeRecords}
+	a.Ingest.Objected = &ingest.Objections{Store: st.Privacy}
 	a.Live = &ingest.Live{Rollups: st.Rollups, Ingest: a.Ingest}
 	a.Consolidator = &jobs.Consolidator{Store: st.Rollups, Processes: st.Processes, Scanner: st.Assistance,
 		Now: a.Cfg.Now, Log: a.Log}
