@@ -126,6 +126,23 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 			"starts_at": "2026-11-10T08:00:00+07:00", "ends_at": "2026-11-10T11:00:00+07:00"}
 	}
 	empty := url.Values{}
+	// A citizen's data request of commune, registered by the admin.
+	privacyReq := func(commune, kind string) string {
+		return e.Must(e.Post("/api/v1/privacy/requests", f.Admin, map[string]any{"kind": kind, "commune_code": commune,
+			"household_ref": fmt.Sprintf("0905%06d", unique()), "received_on": "2026-11-20"}), 201)["id"].(string)
+	}
+	newPrivacy := func(commune string) any {
+		return map[string]any{"kind": "access", "commune_code": commune, "household_ref": fmt.Sprintf("0905%06d", unique()),
+			"received_on": "2026-11-20", "contact": "tại UBND"}
+	}
+	prA, prB := privacyReq(f.CommuneA, "delete"), privacyReq(f.CommuneB, "delete")
+	accA, accB := privacyReq(f.CommuneA, "access"), privacyReq(f.CommuneB, "access")
+	fulfil := func(prefix, commune string) func() req {
+		return func() req { return req{path: prefix + "/privacy/requests/" + privacyReq(commune, "object") + "/fulfil", json: map[string]any{}} }
+	}
+	fulfilPage := func(commune string) func() req {
+		return func() req { return req{path: "/privacy/requests/" + privacyReq(commune, "delete") + "/fulfil", form: empty} }
+	}
 
 	rows := map[string]row{
 		"GET /healthz":                  {rule: "public", in: get("/healthz"), ok: []int{200}},
@@ -139,6 +156,7 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"GET /app/sw.js":                {rule: "public", in: get("/app/sw.js"), ok: []int{200}},
 		"GET /app/manifest.webmanifest": {rule: "public", in: get("/app/manifest.webmanifest"), ok: []int{200}},
 		"GET /app/offline":              {rule: "public", in: get("/app/offline"), ok: []int{200}},
+		"GET /privacy":                  {rule: "public", in: get("/privacy"), ok: []int{200}},
 
 		"POST /api/v1/auth/login": {rule: "public", in: in(req{path: "/api/v1/auth/login", json: map[string]string{"username": "admin", "password": apptest.AdminPassword}}), ok: []int{200}},
 		"POST /api/v1/auth/refresh": {rule: "public", in: func() req {
@@ -224,6 +242,17 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"POST /api/v1/imports/registry": {rule: "managers", in: in(req{path: "/api/v1/imports/registry?dry_run=true",
 			csv: "Xã/Phường,Tổ,Họ và tên,Số điện thoại\n19753,Tổ CNSCĐ TDP 1,Trần Thị Bình,0905111333\n"}), ok: []int{200}},
 		"GET /api/v1/audit": {rule: "manage-commune", in: get("/api/v1/audit?commune=" + f.CommuneA), out: get("/api/v1/audit?commune=" + f.CommuneB), ok: []int{200}},
+		"POST /api/v1/privacy/requests": {rule: "manage-commune",
+			in:  func() req { return req{path: "/api/v1/privacy/requests", json: newPrivacy(f.CommuneA)} },
+			out: func() req { return req{path: "/api/v1/privacy/requests", json: newPrivacy(f.CommuneB)} }, ok: []int{201}},
+		"GET /api/v1/privacy/requests": {rule: "manage-commune", in: get("/api/v1/privacy/requests?commune=" + f.CommuneA),
+			out: get("/api/v1/privacy/requests?commune=" + f.CommuneB), ok: []int{200}},
+		"GET /api/v1/privacy/requests/:id": {rule: "manage-one", in: get("/api/v1/privacy/requests/" + prA),
+			out: get("/api/v1/privacy/requests/" + prB), ok: []int{200}},
+		"POST /api/v1/privacy/requests/:id/fulfil": {rule: "manage-one", in: fulfil("/api/v1", f.CommuneA),
+			out: fulfil("/api/v1", f.CommuneB), ok: []int{200}},
+		"GET /api/v1/privacy/requests/:id/access.xlsx": {rule: "manage-one", in: get("/api/v1/privacy/requests/" + accA + "/access.xlsx"),
+			out: get("/api/v1/privacy/requests/" + accB + "/access.xlsx"), ok: []int{200}},
 
 		"GET /login":          {rule: "public", in: get("/login"), ok: []int{200, 303}},
 		"POST /login":         {rule: "public", in: in(req{path: "/login", form: url.Values{"username": {"admin"}, "password": {apptest.AdminPassword}}}), ok: []int{303}, fresh: true},
@@ -289,6 +318,21 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"POST /imports/registry":              {rule: "managers", in: in(req{path: "/imports/registry", form: empty}), ok: []int{422}},
 		"GET /imports/registry/template.xlsx": {rule: "managers", in: get("/imports/registry/template.xlsx"), ok: []int{200}},
 		"GET /audit":                          {rule: "manage-commune", in: get("/audit?commune=" + f.CommuneA), out: get("/audit?commune=" + f.CommuneB), ok: []int{200}},
+		"GET /privacy/requests": {rule: "manage-commune", in: get("/privacy/requests?commune=" + f.CommuneA),
+			out: get("/privacy/requests?commune=" + f.CommuneB), ok: []int{200}},
+		"POST /privacy/requests": {rule: "manage-commune",
+			in: func() req {
+				return req{path: "/privacy/requests", form: url.Values{"kind": {"delete"}, "commune_code": {f.CommuneA},
+					"household_ref": {fmt.Sprintf("0905%06d", unique())}, "received_on": {"2026-11-20"}}}
+			},
+			out: func() req {
+				return req{path: "/privacy/requests", form: url.Values{"kind": {"delete"}, "commune_code": {f.CommuneB},
+					"household_ref": {fmt.Sprintf("0905%06d", unique())}, "received_on": {"2026-11-20"}}}
+			}, ok: []int{303}},
+		"GET /privacy/requests/:id": {rule: "manage-one", in: get("/privacy/requests/" + accA), out: get("/privacy/requests/" + accB), ok: []int{200}},
+		"POST /privacy/requests/:id/fulfil": {rule: "manage-one", in: fulfilPage(f.CommuneA), out: fulfilPage(f.CommuneB), ok: []int{200}},
+		"GET /privacy/requests/:id/access.xlsx": {rule: "manage-one", in: get("/privacy/requests/" + accA + "/access.xlsx"),
+			out: get("/privacy/requests/" + accB + "/access.xlsx"), ok: []int{200}},
 
 		"GET /app":         {rule: "field", in: get("/app"), ok: []int{200}},
 		"GET /app/log":     {rule: "field", in: get("/app/log"), ok: []int{200}},

@@ -58,6 +58,7 @@ type Config struct {
 	MetricsToken   string        // CDT_METRICS_TOKEN: the bearer token of GET /metrics (empty: loopback clients only)
 	CleanupEvery   time.Duration // CDT_CLEANUP_EVERY: how often the leader deletes expired sessions, used claims, old runs (1h)
 	RunsKept       time.Duration // CDT_RUNS_KEPT: how long finished job runs are kept (90 days)
+	RetentionYears int           // CDT_RETENTION_YEARS: how long household hashes are kept (5 years)
 	// RequestTimeout bounds every HTTP request and the database operations it
 	// makes (CDT_REQUEST_TIMEOUT, 30s): a hung database answers 503.
 	RequestTimeout time.Duration
@@ -86,7 +87,7 @@ func Defaults() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", EmbeddedAddr: "127.0.0.1:0", DB: "cdt",
 		SecureCookies: true, LogFormat: "json", LogLevel: "info", CoverageAt: "01:00",
 		CoverageCheck: time.Minute, JobLeaseTTL: time.Minute, CleanupEvery: time.Hour, RunsKept: 90 * 24 * time.Hour,
-		RequestTimeout: 30 * time.Second,
+		RequestTimeout: 30 * time.Second, RetentionYears: DefaultRetentionYears,
 		Integrity:      domain.DefaultIntegrityThresholds()}
 }
 
@@ -130,6 +131,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 			*d.dst = t
 		}
+	}
+	if err := retentionFromEnv(getenv, &c); err != nil {
+		return c, err
 	}
 	if v := getenv("CDT_LOGIN_RATE"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -331,7 +335,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Throttles: a.Store.Throttles, Auth: a.Auth,
 		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
 		Trainings: a.Store.Trainings, TrainingTarget: 0.9, Audit: trail, AuditTrail: a.Store.Audit,
-		Privacy: a.Store.Privacy, Care: a.householdCare(),
+		Privacy: a.Store.Privacy, Care: a.householdCare(), RetentionYears: cfg.RetentionYears,
 		Ready: a.Store.Ready, RequestTimeout: cfg.RequestTimeout, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
 		Metrics: a.Metrics.Handler(), MetricsToken: cfg.MetricsToken, Observe: a.Metrics.Request,
 	})
@@ -399,6 +403,7 @@ func (a *App) newCleanup() *jobs.Cleanup {
 	c.Add("registry_claims", st.Registry.PruneClaims)
 	c.Add("training_claims", st.Trainings.PruneClaims)
 	c.Add("privacy_claims", st.Privacy.PruneClaims)
+	a.addRetention(c)
 	c.Add("job_runs", func(ctx context.Context, now time.Time) (int, error) {
 		return st.Coverage.DeleteRunsBefore(ctx, now.Add(-a.Cfg.RunsKept))
 	})
