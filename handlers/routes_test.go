@@ -138,10 +138,14 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 	prA, prB := privacyReq(f.CommuneA, "delete"), privacyReq(f.CommuneB, "delete")
 	accA, accB := privacyReq(f.CommuneA, "access"), privacyReq(f.CommuneB, "access")
 	fulfil := func(prefix, commune string) func() req {
-		return func() req { return req{path: prefix + "/privacy/requests/" + privacyReq(commune, "object") + "/fulfil", json: map[string]any{}} }
+		return func() req {
+			return req{path: prefix + "/privacy/requests/" + privacyReq(commune, "object") + "/fulfil", json: map[string]any{}}
+		}
 	}
 	fulfilPage := func(commune string) func() req {
-		return func() req { return req{path: "/privacy/requests/" + privacyReq(commune, "delete") + "/fulfil", form: empty} }
+		return func() req {
+			return req{path: "/privacy/requests/" + privacyReq(commune, "delete") + "/fulfil", form: empty}
+		}
 	}
 
 	rows := map[string]row{
@@ -329,7 +333,7 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 				return req{path: "/privacy/requests", form: url.Values{"kind": {"delete"}, "commune_code": {f.CommuneB},
 					"household_ref": {fmt.Sprintf("0905%06d", unique())}, "received_on": {"2026-11-20"}}}
 			}, ok: []int{303}},
-		"GET /privacy/requests/:id": {rule: "manage-one", in: get("/privacy/requests/" + accA), out: get("/privacy/requests/" + accB), ok: []int{200}},
+		"GET /privacy/requests/:id":         {rule: "manage-one", in: get("/privacy/requests/" + accA), out: get("/privacy/requests/" + accB), ok: []int{200}},
 		"POST /privacy/requests/:id/fulfil": {rule: "manage-one", in: fulfilPage(f.CommuneA), out: fulfilPage(f.CommuneB), ok: []int{200}},
 		"GET /privacy/requests/:id/access.xlsx": {rule: "manage-one", in: get("/privacy/requests/" + accA + "/access.xlsx"),
 			out: get("/privacy/requests/" + accB + "/access.xlsx"), ok: []int{200}},

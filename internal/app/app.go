@@ -88,7 +88,7 @@ func Defaults() Config {
 		SecureCookies: true, LogFormat: "json", LogLevel: "info", CoverageAt: "01:00",
 		CoverageCheck: time.Minute, JobLeaseTTL: time.Minute, CleanupEvery: time.Hour, RunsKept: 90 * 24 * time.Hour,
 		RequestTimeout: 30 * time.Second, RetentionYears: DefaultRetentionYears,
-		Integrity:      domain.DefaultIntegrityThresholds()}
+		Integrity: domain.DefaultIntegrityThresholds()}
 }
 
 // FromEnv reads the CDT_* variables over the defaults.
