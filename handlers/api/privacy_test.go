@@ -1,11 +1,13 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/hue-cdt/cdt/internal/apptest"
@@ -251,5 +253,83 @@ func TestMembersContactsOnlyForTheirLeaders(t *testing.T) {
 				t.Errorf("%s lists %s: %v", c.who, c.member, m)
 			}
 		}
+	}
+}
+
+// reached is commune's households_reached as the latest coverage run says.
+func reached(t *testing.T, e *apptest.Env, admin, commune string) float64 {
+	t.Helper()
+	e.Settle()
+	e.RunCoverage(admin)
+	for _, it := range e.Must(e.Get("/api/v1/coverage/communes", admin), 200)["items"].([]any) {
+		if row := it.(map[string]any); row["commune_code"] == commune {
+			return row["households_reached"].(float64)
+		}
+	}
+	t.Fatalf("no coverage row for %s", commune)
+	return 0
+}
+
+// TestFulfillingPrivacyRequests: an access request answers the household's
+// records (date, service, outcome, team; nobody else's) as JSON and XLSX; a
+// deletion removes the household from every record and households_reached
+// drops at the next run; fulfilling twice is 409; every step is audited.
+func TestFulfillingPrivacyRequests(t *testing.T) {
+	e := apptest.New(t)
+	f := e.NewFixture()
+	at := apptest.Start.Add(-2 * time.Hour)
+	for _, ref := range []string{"0905 444 001", "0905 444 001", "0905 444 002", "0905 444 003"} {
+		e.Must(e.Post("/api/v1/assistance", f.MemberTokA, withConsent(apptest.Record(f.VillageA, at, ref), "given", "bà Lan")), 201)
+	}
+	if n := reached(t, e, f.Admin, f.CommuneA); n != 3 {
+		t.Fatalf("households reached before: %v", n)
+	}
+	acc := e.Must(e.Post("/api/v1/privacy/requests", f.CommuneLeaderA, map[string]any{"kind": "access", "commune_code": f.CommuneA,
+		"household_ref": "+84 905 444 001", "received_on": "2026-11-21"}), 201)["id"].(string)
+	shown := e.Must(e.Get("/api/v1/privacy/requests/"+acc, f.CommuneLeaderA), 200)
+	if recs := shown["records"].([]any); len(recs) != 2 || recs[0].(map[string]any)["team_name"] != "Tổ CNSCĐ TDP 1" ||
+		strings.Contains(string(e.Get("/api/v1/privacy/requests/"+acc, f.CommuneLeaderA).Body), "bà Lan") {
+		t.Fatalf("access: %v", shown)
+	}
+	x := e.Get("/api/v1/privacy/requests/"+acc+"/access.xlsx", f.CommuneLeaderA)
+	book, err := excelize.OpenReader(bytes.NewReader(x.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := book.GetRows("Dữ liệu của hộ")
+	if len(rows) != 4 || !strings.Contains(rows[0][0], acc) || rows[2][1] != "Kích hoạt tài khoản định danh điện tử mức 2" {
+		t.Fatalf("xlsx rows %v", rows)
+	}
+	done := e.Must(e.Post("/api/v1/privacy/requests/"+acc+"/fulfil", f.CommuneLeaderA, nil), 200)
+	if done["request"].(map[string]any)["status"] != "done" || len(done["records"].([]any)) != 2 {
+		t.Fatalf("fulfil access: %v", done)
+	}
+	if r := e.Post("/api/v1/privacy/requests/"+acc+"/fulfil", f.CommuneLeaderA, nil); r.Status != 409 {
+		t.Fatalf("fulfilled twice: %d", r.Status)
+	}
+	del := e.Must(e.Post("/api/v1/privacy/requests", f.CommuneLeaderA, map[string]any{"kind": "delete", "commune_code": f.CommuneA,
+		"household_ref": "0905444001", "received_on": "2026-11-21"}), 201)["id"].(string)
+	gone := e.Must(e.Post("/api/v1/privacy/requests/"+del+"/fulfil", f.CommuneLeaderA, nil), 200)["request"].(map[string]any)
+	if gone["affected"].(float64) != 2 {
+		t.Fatalf("deletion: %v", gone)
+	}
+	hashed := 0
+	for _, d := range storedRecords(t, e) {
+		if h, _ := d["household"].(string); h != "" {
+			hashed++
+		}
+	}
+	if hashed != 2 {
+		t.Fatalf("%d records keep a household, want 2", hashed)
+	}
+	if n := reached(t, e, f.Admin, f.CommuneA); n != 2 {
+		t.Fatalf("households reached after the deletion: %v, want 2", n)
+	}
+	steps := map[string]int{}
+	for _, it := range e.Must(e.Get("/api/v1/audit?action=privacy_request&commune="+f.CommuneA, f.Admin), 200)["items"].([]any) {
+		steps[it.(map[string]any)["details"].(map[string]any)["step"].(string)]++
+	}
+	if steps["registered"] != 2 || steps["fulfilled"] != 2 || steps["access_read"] < 2 {
+		t.Fatalf("audit steps %v", steps)
 	}
 }

@@ -74,7 +74,7 @@ func TestPrivacyRequestsOnTheLeadersPages(t *testing.T) {
 		!strings.Contains(dash.Doc.Find("#privacy-open tr.overdue").Text(), "Quá hạn") {
 		t.Fatalf("dashboard box: %q", dash.Doc.Find("#privacy-open").Text())
 	}
-	if b.Get("/privacy/requests?commune=" + f.CommuneB).Status != 403 {
+	if b.Get("/privacy/requests?commune="+f.CommuneB).Status != 403 {
 		t.Fatal("leader A lists commune B's requests")
 	}
 	p := e.Browser()

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -30,9 +31,20 @@ func retentionFromEnv(getenv func(string) string, c *Config) error {
 	return nil
 }
 
-// householdCare is what fulfils citizens' data requests: the record care of
-// the consolidated state (nil until it exists: fulfilling answers 503).
-func (a *App) householdCare() core.HouseholdCare { return nil }
+// householdCare is what fulfils citizens' data requests and drops old
+// hashes: the record care of the consolidated state, App.RecordCare
+// (jobs.Care, branch h2-data). Until that branch is merged it is looked up
+// by name so that this code builds on either side of the merge; nil without
+// it (fulfilling answers 503, no retention sweep). After the merge this is
+// `return a.RecordCare()`.
+func (a *App) householdCare() core.HouseholdCare {
+	m := reflect.ValueOf(a).MethodByName("RecordCare")
+	if !m.IsValid() || m.Type().NumIn() != 0 || m.Type().NumOut() != 1 {
+		return nil
+	}
+	care, _ := m.Call(nil)[0].Interface().(core.HouseholdCare)
+	return care
+}
 
 // hashDropper removes the household hashes of records older than a cutoff
 // (domain.RecordCare.DropHouseholdsBefore).
