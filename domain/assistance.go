@@ -56,6 +56,26 @@ type Record struct {
 	// NoteRedaction is what was removed from the note before storage (not
 	// stored: the answer to the phone shows it to the member).
 	NoteRedaction Redaction
+	// SentOccurredAt is occurred_at as the device sent it, when its clock was
+	// off by more than SkewTolerance and OccurredAt is the corrected time
+	// (zero otherwise).
+	SentOccurredAt time.Time
+}
+
+// SkewTolerance is the device clock offset below which a record's time is
+// kept as sent. The offset is measured when a phone sends (server time minus
+// the device time it sends along), so it includes the time the request took
+// on a weak network, tens of seconds at worst; below two minutes a
+// correction would move times by noise, never by a day.
+const SkewTolerance = 2 * time.Minute
+
+// DeviceSkew is the offset of a device's clock, server time minus device
+// time at sending (zero when the device did not say).
+func DeviceSkew(now, deviceNow time.Time) time.Duration {
+	if deviceNow.IsZero() {
+		return 0
+	}
+	return now.Sub(deviceNow).Round(time.Second)
 }
 
 // The citizen's choice on keeping the household reference (API.md v2).
@@ -98,8 +118,10 @@ var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 // normalised household reference to hash: "" when the citizen refused
 // consent (then nothing is hashed). The note is cleaned of personal data
 // (CleanFreeText) and the record says what was removed. now is the server
-// time.
-func RecordFor(in NewRecord, m Member, reg *CommuneRegistry, by string, now time.Time) (Record, string, error) {
+// time; skew the device's clock offset (DeviceSkew): beyond SkewTolerance,
+// occurred_at is corrected by it before it is checked, and the time as sent
+// is kept beside it.
+func RecordFor(in NewRecord, m Member, reg *CommuneRegistry, by string, now time.Time, skew time.Duration) (Record, string, error) {
 	var p Problems
 	if !uuidRE.MatchString(in.ClientID) {
 		p.Add("client_id", "uuid")
@@ -130,6 +152,10 @@ func RecordFor(in NewRecord, m Member, reg *CommuneRegistry, by string, now time
 		}
 	}
 	at, err := time.Parse(time.RFC3339, in.OccurredAt)
+	var sent time.Time
+	if err == nil && (skew > SkewTolerance || skew < -SkewTolerance) {
+		sent, at = at.UTC().Truncate(time.Millisecond), at.Add(skew)
+	}
 	switch {
 	case in.OccurredAt == "":
 		p.Add("occurred_at", "required")
@@ -152,7 +178,8 @@ func RecordFor(in NewRecord, m Member, reg *CommuneRegistry, by string, now time
 	if in.Place != "" && !contains(Places, in.Place) {
 		p.Add("place", "one_of", strings.Join(Places, ", "))
 	}
-	note, redacted := CleanFreeText(in.Note)
+	// The record separator of the lists (ListSep) is no note's business.
+	note, redacted := CleanFreeText(strings.ReplaceAll(in.Note, ListSep, " "))
 	if utf8.RuneCountInString(note) > MaxNoteLen {
 		p.Add("note", "too_long", MaxNoteLen)
 	}
@@ -165,7 +192,7 @@ func RecordFor(in NewRecord, m Member, reg *CommuneRegistry, by string, now time
 		TeamID: m.TeamID, CommuneCode: m.CommuneCode, VillageCode: in.VillageCode, Service: in.Service,
 		OccurredAt: at, Day: DateOf(at), RecordedAt: now.UTC().Truncate(time.Millisecond), Outcome: in.Outcome,
 		Gender: in.Gender, AgeGroup: in.AgeGroup, Place: in.Place, Note: note, By: by, Consent: consent,
-		NoteRedaction: redacted,
+		NoteRedaction: redacted, DeviceSkew: int64(skew / time.Second), SentOccurredAt: sent,
 	}, ref, nil
 }
 
@@ -225,4 +252,40 @@ type AssistanceStore interface {
 	// FindRecords returns records matching f, newest first, with the key of the
 	// next page ("" on the last page).
 	FindRecords(ctx context.Context, f RecordFilter) ([]Record, string, error)
+}
+
+// RecordStream reads records without the limit of a page: exports and the
+// integrity checks.
+type RecordStream interface {
+	// EachRecord calls fn with the records matching f (its Limit and After
+	// ignored), newest first, until fn returns false or an error.
+	EachRecord(ctx context.Context, f RecordFilter, fn func(Record) (bool, error)) error
+	// DayRecords calls fn with every record of commune that occurred on day,
+	// with every stored field (household hash, device clock, note, recorded
+	// time, sender), newest first.
+	DayRecords(ctx context.Context, commune string, day Date, fn func(Record) error) error
+}
+
+// RecordCare changes what is counted of records that are stored: a record
+// excluded from the figures (an integrity flag confirmed), a household
+// forgotten (a citizen's deletion or objection request), household hashes
+// past their retention. Each takes effect in the rollups, lists and
+// households reached at once; the coverage figures change at the next run.
+type RecordCare interface {
+	// ExcludeRecord takes the record out of every figure and list (ErrNotFound
+	// if no such record is counted). Excluded records stay excluded in a
+	// full rebuild.
+	ExcludeRecord(ctx context.Context, id, reason string) error
+	// HouseholdRecords returns the records that carry the household hash (an
+	// access request).
+	HouseholdRecords(ctx context.Context, hash string) ([]Record, error)
+	// ForgetHousehold removes the hash from every record, list and set of
+	// households reached: the household is no longer counted. It returns how
+	// many records carried it.
+	ForgetHousehold(ctx context.Context, hash string) (int, error)
+	// DropHouseholdsBefore removes the household hash of every record that
+	// occurred before cutoff, and the households first reached before it from
+	// the sets (they stay counted as reached, anonymously). It returns how
+	// many records it changed.
+	DropHouseholdsBefore(ctx context.Context, cutoff time.Time) (int, error)
 }

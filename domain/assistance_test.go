@@ -35,7 +35,7 @@ func newRecordInput() NewRecord {
 func TestRecordForConsent(t *testing.T) {
 	reg, m := testRegistry(t)
 	t.Run("AbsentIsUnrecordedAndHashedAsInV1", func(t *testing.T) {
-		rec, ref, err := RecordFor(newRecordInput(), m, reg, "lan", now)
+		rec, ref, err := RecordFor(newRecordInput(), m, reg, "lan", now, 0)
 		if err != nil || ref != "0912345678" || rec.Consent != ConsentUnrecorded {
 			t.Fatalf("rec %+v ref %q err %v", rec, ref, err)
 		}
@@ -43,7 +43,7 @@ func TestRecordForConsent(t *testing.T) {
 	t.Run("GivenKeepsTheReference", func(t *testing.T) {
 		in := newRecordInput()
 		in.Consent = ConsentGiven
-		rec, ref, err := RecordFor(in, m, reg, "lan", now)
+		rec, ref, err := RecordFor(in, m, reg, "lan", now, 0)
 		if err != nil || ref != "0912345678" || rec.Consent != ConsentGiven {
 			t.Fatalf("rec %+v ref %q err %v", rec, ref, err)
 		}
@@ -52,7 +52,7 @@ func TestRecordForConsent(t *testing.T) {
 		for _, typed := range []string{"", "0912 345 678", "not a reference!"} {
 			in := newRecordInput()
 			in.Consent, in.HouseholdRef = ConsentRefused, typed
-			rec, ref, err := RecordFor(in, m, reg, "lan", now)
+			rec, ref, err := RecordFor(in, m, reg, "lan", now, 0)
 			if err != nil || ref != "" || rec.Household != "" || rec.Consent != ConsentRefused {
 				t.Fatalf("typed %q: rec %+v ref %q err %v", typed, rec, ref, err)
 			}
@@ -61,7 +61,7 @@ func TestRecordForConsent(t *testing.T) {
 	t.Run("GivenStillNeedsAValidReference", func(t *testing.T) {
 		in := newRecordInput()
 		in.Consent, in.HouseholdRef = ConsentGiven, ""
-		_, _, err := RecordFor(in, m, reg, "lan", now)
+		_, _, err := RecordFor(in, m, reg, "lan", now, 0)
 		var ve *ValidationError
 		if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != "household_ref" {
 			t.Fatalf("err %v", err)
@@ -70,7 +70,7 @@ func TestRecordForConsent(t *testing.T) {
 	t.Run("UnknownValueIsRefused", func(t *testing.T) {
 		in := newRecordInput()
 		in.Consent = "yes"
-		_, _, err := RecordFor(in, m, reg, "lan", now)
+		_, _, err := RecordFor(in, m, reg, "lan", now, 0)
 		if err == nil || !strings.Contains(err.Error(), "consent: one_of") {
 			t.Fatalf("err %v", err)
 		}
@@ -81,7 +81,7 @@ func TestRecordForRemovesPersonalDataFromTheNote(t *testing.T) {
 	reg, m := testRegistry(t)
 	in := newRecordInput()
 	in.Note = "  gọi lại 0912 345 678,  CCCD 046095001234, gửi lan@gmail.com; phí 1.200.000đ ngày 12/03/2026 "
-	rec, _, err := RecordFor(in, m, reg, "lan", now)
+	rec, _, err := RecordFor(in, m, reg, "lan", now, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,11 +90,11 @@ func TestRecordForRemovesPersonalDataFromTheNote(t *testing.T) {
 		t.Fatalf("note %q redaction %+v", rec.Note, rec.NoteRedaction)
 	}
 	in.Note = strings.Repeat("a", MaxNoteLen-6) + " 0912345678" // 505 typed, 500 once the number is gone
-	if rec, _, err := RecordFor(in, m, reg, "lan", now); err != nil || len([]rune(rec.Note)) != MaxNoteLen {
+	if rec, _, err := RecordFor(in, m, reg, "lan", now, 0); err != nil || len([]rune(rec.Note)) != MaxNoteLen {
 		t.Fatalf("note of %d runes: %v", len([]rune(rec.Note)), err)
 	}
 	in.Note = strings.Repeat("a", MaxNoteLen+1)
-	if _, _, err := RecordFor(in, m, reg, "lan", now); err == nil || !strings.Contains(err.Error(), "note: too_long") {
+	if _, _, err := RecordFor(in, m, reg, "lan", now, 0); err == nil || !strings.Contains(err.Error(), "note: too_long") {
 		t.Fatalf("too long: %v", err)
 	}
 }

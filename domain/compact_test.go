@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,26 +87,41 @@ func TestListedRecordsRoundTrip(t *testing.T) {
 	for _, r := range []Record{
 		{ID: "19753-M0012:0b7c6f0e-1d2a-4c3b-9e8f-00aa11bb22cc", TeamID: "19753-T003", CommuneCode: "19753",
 			VillageCode: "19753-007", Service: "public_service_online", Outcome: "partial", OccurredAt: at,
-			RecordedAt: at.Add(time.Hour), Gender: "f", AgeGroup: "over_60", Place: "door", Note: "cụ bà | mắt kém"},
+			RecordedAt: at.Add(time.Hour), Gender: "f", AgeGroup: "over_60", Place: "door", Note: "cụ bà | mắt kém",
+			Household: "q5uZ3hlvUqW2dpTdkJz3ZA", By: "lan.nguyen", DeviceSkew: -1800, SentOccurredAt: at.Add(30 * time.Minute),
+			Delta: "pabc:000000000012", Consent: ConsentGiven},
 		{ID: "19753-M0012:x", TeamID: "19753-T003", CommuneCode: "19999", VillageCode: "", Service: "future_service",
-			Outcome: "done", OccurredAt: at, RecordedAt: at},
+			Outcome: "done", OccurredAt: at, RecordedAt: at, Consent: ConsentUnrecorded},
+		{ID: "19753-M0013:y", TeamID: "19753-T003", CommuneCode: "19753", Service: "vneid_level2",
+			Outcome: "done", OccurredAt: at, RecordedAt: at, Consent: ConsentRefused},
 	} {
-		enc := EncodeListed(r)
-		got := DecodeListed(enc)
-		r.MemberID, r.ClientID, _ = strings.Cut(r.ID, ":")
-		r.OccurredAt, r.RecordedAt, r.Day = r.OccurredAt.Truncate(time.Millisecond), r.RecordedAt.Truncate(time.Millisecond), DateOf(r.OccurredAt)
-		if !reflect.DeepEqual(got, r) {
-			t.Errorf("round trip of %q:\n got %+v\nwant %+v", enc, got, r)
-		}
-		if r.Service == "public_service_online" && len(enc) > 110 { // the first form took 159
-			t.Errorf("encoded in %d bytes: %q", len(enc), enc)
+		for _, full := range []Full{ListedFull, ListedShort} {
+			enc := EncodeListed(r, full)
+			got, ok := DecodeListed(enc)
+			want := r
+			want.MemberID, want.ClientID, _ = strings.Cut(r.ID, ":")
+			want.OccurredAt, want.RecordedAt, want.Day = r.OccurredAt.Truncate(time.Millisecond), r.RecordedAt.Truncate(time.Millisecond), DateOf(r.OccurredAt)
+			if !full {
+				want.Household, want.By, want.DeviceSkew, want.SentOccurredAt, want.Delta = "", "", 0, time.Time{}, ""
+			}
+			if !ok || !reflect.DeepEqual(got, want) {
+				t.Errorf("round trip of %q:\n got %+v\nwant %+v", enc, got, want)
+			}
+			if p, ok := ListedPos(enc); !ok || p != PosOf(want) {
+				t.Errorf("position of %q: %+v", enc, p)
+			}
+			if short, ok := ShortListed(enc); !ok || short != EncodeListed(r, ListedShort) {
+				t.Errorf("short of %q: %q", enc, short)
+			}
+			if m, tm, c, ok := ListedOwner(enc); !ok || m != want.MemberID || tm != want.TeamID || c != want.CommuneCode {
+				t.Errorf("owner of %q: %s %s %s", enc, m, tm, c)
+			}
+			if full == ListedShort && r.Service == "public_service_online" && len(enc) > 120 {
+				t.Errorf("encoded in %d bytes: %q", len(enc), enc)
+			}
 		}
 	}
-	// The first form, as lists stored before hold it.
-	old := strings.Join([]string{"19753-M0012:c1", "19753-T003", "19753", "19753-007", "hue_s", "done",
-		strconv.FormatInt(at.UnixMilli(), 36), strconv.FormatInt(at.UnixMilli(), 36), "m", "18_35", "desk", "ghi chú"}, "\x1f")
-	if r := DecodeListed(old); r.TeamID != "19753-T003" || r.CommuneCode != "19753" || r.Service != "hue_s" || r.Place != "desk" ||
-		r.Note != "ghi chú" || r.MemberID != "19753-M0012" || !r.OccurredAt.Equal(at.Truncate(time.Millisecond)) {
-		t.Errorf("first form: %+v", r)
+	if _, ok := DecodeListed("2|19753-M0012:c1|"); ok {
+		t.Error("an older form was decoded")
 	}
 }

@@ -58,10 +58,12 @@ type CoverageInput struct {
 	Date     Date
 	Commune  string
 	Registry *CommuneRegistry
-	// Rollups and household sets of every commune code (of any period) that is
-	// part of Commune today.
-	Rollups    []*Rollup
-	Households []*HouseholdSet
+	// Rollups of every commune code (of any period) that is part of Commune
+	// today.
+	Rollups []*Rollup
+	// Households reached on or before Date, over every such code, a
+	// household counted once.
+	Households HouseholdCount
 	// Trained is the set of members who attended at least one training.
 	Trained map[string]bool
 }
@@ -111,21 +113,8 @@ func ComputeCoverage(in CoverageInput) CoverageRow {
 			villageRecords[v] += n
 		}
 	}
-	// Households: first contact on or before the day, merged by hash.
-	var households *HouseholdSet
-	switch len(in.Households) {
-	case 0:
-		households = NewHouseholdSet(row.CommuneCode)
-	case 1:
-		households = in.Households[0]
-	default: // communes merged into this one: a household counts once
-		households = NewHouseholdSet(row.CommuneCode)
-		for _, h := range in.Households {
-			households.Merge(h)
-		}
-	}
-	row.HouseholdsReached = households.Reached(in.Date)
-	reachedBy := households.ReachedByVillage(in.Date)
+	row.HouseholdsReached = in.Households.Total
+	reachedBy := in.Households.ByVillage
 	// The registry as it is now.
 	teamVillages := map[string]bool{}
 	row.IdleTeams, row.IdleMembers = []Idle{}, []Idle{}

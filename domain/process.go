@@ -5,27 +5,40 @@ import (
 	"time"
 )
 
-// Process is one running cdt server, as the others see it. A server that stops
-// without saying so (crash, kill -9) may leave records whose delta it never
-// flushed; the consolidator rebuilds those deltas from the records.
+// Process is one running cdt server, as the others see it. Its heartbeat
+// says whether a group of records it stored may still be waiting for its
+// delta: the consolidator counts a record sent again (a duplicate) only once
+// no server can still write the delta that first carried it.
 type Process struct {
 	ID        string
 	Host      string
 	PID       int
 	Started   time.Time
 	Heartbeat time.Time
-	Flushed   int64 // last delta seq flushed
-	Stopped   bool  // stopped cleanly, everything flushed
-	Recovered bool  // its unflushed deltas were rebuilt
+	Flushed   int64 // last delta seq written
+	Stopped   bool  // stopped cleanly, every delta written
+	// Inflight is when the oldest group of records stored without its delta
+	// yet began (zero: none, at Heartbeat).
+	Inflight time.Time
+}
+
+// DeadAfter is how long a process may go without a heartbeat (each beats
+// every second) before the others take it for dead: they take over its
+// leases and stop waiting for its deltas.
+const DeadAfter = 10 * time.Second
+
+// Settled reports whether p can no longer write a delta for records stored
+// before t: it stopped, it is dead (no heartbeat since before deadline), or
+// a heartbeat after t showed no group in flight that began before t.
+func (p Process) Settled(t, deadline time.Time) bool {
+	return p.Stopped || p.Heartbeat.Before(deadline) ||
+		p.Heartbeat.After(t) && (p.Inflight.IsZero() || p.Inflight.After(t))
 }
 
 // ProcessStore persists the process registry.
 type ProcessStore interface {
 	SaveProcess(ctx context.Context, p Process) error
 	Processes(ctx context.Context) ([]Process, error)
-	// RecordsOfDeltasAfter returns the records of process whose delta seq is
-	// greater than seq (a scan of the assistance collection: recovery only).
-	RecordsOfDeltasAfter(ctx context.Context, process string, seq int64) ([]Record, error)
 }
 
 // Lease is a time-limited exclusive right, held by one process.

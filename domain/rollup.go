@@ -3,8 +3,6 @@ package domain
 import (
 	"context"
 	"encoding/base64"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -12,14 +10,15 @@ import (
 // Rollups keep the counts that pages and the coverage job read, so that no read
 // scans the (large) assistance collection.
 //
-// Each server buffers the records it stores and flushes them about once a
-// second as one Delta, an insert-only document named "<process>:<seq>". A single
-// consolidator (holding a lease) applies deltas in order to one Rollup and one
-// HouseholdSet per commune and to the recent lists, then deletes them. A
-// rollup remembers the last delta it applied from each process, so a delta is
-// applied exactly once even if the consolidator dies half way. Records name
-// their delta, so the deltas a crashed server never flushed can be rebuilt from
-// the records themselves.
+// Each server stores records in groups (one insert for every record its
+// requests brought meanwhile) and, before it answers any of them, inserts the
+// group as one Delta, an insert-only document named "<process>:<seq>": a
+// record acknowledged is a record in a delta. A single consolidator (holding a
+// lease) applies deltas in order to one Rollup per commune, to the record
+// lists (lists.go) and to the households reached, then deletes them. A rollup
+// remembers the last delta it applied from each process, so a delta counts
+// once even if the consolidator dies half way; lists and household sets are
+// sets, so applying a delta again changes nothing there.
 
 // Windows of the rollups.
 const (
@@ -32,12 +31,16 @@ const (
 	RecentCommune = 100 // records kept in a commune's recent list
 )
 
-// Delta is one flush of one server: the records it stored since the last one.
+// Delta is one group of records a server stored, or (Dup) records it was
+// sent again and found stored already: their first delta may never have been
+// written (the server that stored them died first), so the consolidator
+// counts each of them unless its member's list holds it.
 type Delta struct {
 	ID      string // "<process>:<seq>"
 	Process string
 	Seq     int64
 	At      time.Time
+	Dup     bool
 	Records []Record
 }
 
@@ -105,12 +108,51 @@ type Rollup struct {
 	Teams    map[string]*Activity
 	Villages map[string]int // records ever, per village
 	Late     int            // records that reached the server more than a day after they occurred
+	// Corrected counts records whose time was corrected by their device's
+	// clock offset (ingest).
+	Corrected int
 }
 
 // NewRollup returns an empty rollup of commune.
 func NewRollup(commune string) *Rollup {
 	return &Rollup{Commune: commune, Seen: map[string]int64{}, Days: map[Date]*DayCount{},
 		Members: map[string]*Activity{}, Teams: map[string]*Activity{}, Villages: map[string]int{}}
+}
+
+// Clone returns a copy of r that shares nothing with it: the consolidator
+// changes a copy, so that readers of the published rollups never see one
+// change under them.
+func (r *Rollup) Clone() *Rollup {
+	c := *r
+	c.Seen = make(map[string]int64, len(r.Seen))
+	for k, v := range r.Seen {
+		c.Seen[k] = v
+	}
+	c.Days = make(map[Date]*DayCount, len(r.Days))
+	for d, dc := range r.Days {
+		cp := &DayCount{N: dc.N, Services: cloneCounts(dc.Services), Outcomes: cloneCounts(dc.Outcomes),
+			Genders: cloneCounts(dc.Genders), AgeGroups: cloneCounts(dc.AgeGroups), Places: cloneCounts(dc.Places)}
+		c.Days[d] = cp
+	}
+	c.Members, c.Teams = cloneActivity(r.Members), cloneActivity(r.Teams)
+	c.Villages = cloneCounts(r.Villages)
+	return &c
+}
+
+func cloneCounts(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func cloneActivity(m map[string]*Activity) map[string]*Activity {
+	out := make(map[string]*Activity, len(m))
+	for k, a := range m {
+		out[k] = &Activity{Last: a.Last, Days: append(Tally(nil), a.Days...), N: a.N}
+	}
+	return out
 }
 
 // Applied reports whether delta d was applied already.
@@ -163,6 +205,52 @@ func (r *Rollup) Count(rec Record) {
 	if rec.RecordedAt.Sub(rec.OccurredAt) > 24*time.Hour {
 		r.Late++
 	}
+	if !rec.SentOccurredAt.IsZero() {
+		r.Corrected++
+	}
+}
+
+// Uncount takes back what Count added for rec (a record excluded from the
+// figures); counts of days no longer kept stay.
+func (r *Rollup) Uncount(rec Record) {
+	r.Total--
+	if dc := r.Days[rec.Day]; dc != nil {
+		dc.N--
+		dec(dc.Services, rec.Service)
+		dec(dc.Outcomes, rec.Outcome)
+		dec(dc.Genders, rec.Gender)
+		dec(dc.AgeGroups, rec.AgeGroup)
+		dec(dc.Places, rec.Place)
+		if dc.N <= 0 {
+			delete(r.Days, rec.Day)
+		}
+	} else {
+		r.Before--
+	}
+	for _, a := range []*Activity{r.Members[rec.MemberID], r.Teams[rec.TeamID]} {
+		if a != nil {
+			a.Days.Add(rec.Day, -1)
+			a.N--
+		}
+	}
+	if r.Villages[rec.VillageCode]--; r.Villages[rec.VillageCode] <= 0 {
+		delete(r.Villages, rec.VillageCode)
+	}
+	if rec.RecordedAt.Sub(rec.OccurredAt) > 24*time.Hour {
+		r.Late--
+	}
+	if !rec.SentOccurredAt.IsZero() {
+		r.Corrected--
+	}
+}
+
+func dec(m map[string]int, k string) {
+	if k == "" {
+		return
+	}
+	if m[k]--; m[k] <= 0 {
+		delete(m, k)
+	}
 }
 
 func bump(m map[string]*Activity, id string, day Date) {
@@ -203,14 +291,10 @@ func (a *Activity) CountIn(from, to Date) int {
 	return a.Days.CountIn(from, to)
 }
 
-// HouseholdSet is the set of households a commune has reached, with the first
-// day and village each was reached. It holds a household in about 30 bytes
-// (a map of hash strings took 80), since a rebuild keeps every commune's set.
+// HouseholdSet is a set of households reached, with the first day and village
+// each was reached. It holds a household in about 30 bytes (a map of hash
+// strings took 80).
 type HouseholdSet struct {
-	Commune string
-	Version int64
-	Seen    map[string]int64
-
 	first     map[HouseholdKey]firstContact
 	villages  []string // village codes, by index
 	villageIx map[string]uint16
@@ -230,14 +314,10 @@ type FirstContact struct {
 	Village string
 }
 
-// NewHouseholdSet returns an empty set of commune.
-func NewHouseholdSet(commune string) *HouseholdSet {
-	return &HouseholdSet{Commune: commune, Seen: map[string]int64{}, first: map[HouseholdKey]firstContact{},
-		villageIx: map[string]uint16{}}
+// NewHouseholdSet returns an empty set.
+func NewHouseholdSet() *HouseholdSet {
+	return &HouseholdSet{first: map[HouseholdKey]firstContact{}, villageIx: map[string]uint16{}}
 }
-
-// Apply adds the households of d (false if d was applied before).
-func (h *HouseholdSet) Apply(d Delta) bool { return applyOnce(h.Seen, h.Commune, d, h.Add) }
 
 // IsHouseholdHash reports whether s has the form of a household hash: 128
 // bits in base64url, 22 characters. Anything else (a record written around
@@ -260,18 +340,20 @@ func ParseHouseholdKey(s string) (HouseholdKey, bool) {
 // String is the hash as records carry it.
 func (k HouseholdKey) String() string { return base64.RawURLEncoding.EncodeToString(k[:]) }
 
-// Add records a contact; an earlier day replaces a later first contact.
-func (h *HouseholdSet) Add(rec Record) {
+// Add records a contact; it reports whether the set changed (a new
+// household, or an earlier first day).
+func (h *HouseholdSet) Add(rec Record) bool {
 	if k, ok := ParseHouseholdKey(rec.Household); ok {
-		h.Set(k, DayNumber(rec.Day), rec.VillageCode)
+		return h.Set(k, DayNumber(rec.Day), rec.VillageCode)
 	}
+	return false
 }
 
 // Set records that household k was first reached on day (a DayNumber) in
-// village, unless it was reached earlier.
-func (h *HouseholdSet) Set(k HouseholdKey, day int32, village string) {
+// village, unless it was reached earlier; it reports whether the set changed.
+func (h *HouseholdSet) Set(k HouseholdKey, day int32, village string) bool {
 	if f, ok := h.first[k]; ok && f.day <= day {
-		return
+		return false
 	}
 	v, ok := h.villageIx[village]
 	if !ok {
@@ -280,6 +362,14 @@ func (h *HouseholdSet) Set(k HouseholdKey, day int32, village string) {
 		h.villageIx[village] = v
 	}
 	h.first[k] = firstContact{day: day, village: v}
+	return true
+}
+
+// Remove forgets household k; it reports whether the set held it.
+func (h *HouseholdSet) Remove(k HouseholdKey) bool {
+	_, ok := h.first[k]
+	delete(h.first, k)
+	return ok
 }
 
 // Len is the number of households reached.
@@ -303,7 +393,7 @@ func (h *HouseholdSet) Each(fn func(k HouseholdKey, day int32, village string)) 
 	}
 }
 
-// Merge adds the households of o (a commune merged into this one).
+// Merge adds the households of o.
 func (h *HouseholdSet) Merge(o *HouseholdSet) {
 	o.Each(func(k HouseholdKey, day int32, village string) { h.Set(k, day, village) })
 }
@@ -319,185 +409,200 @@ func (h *HouseholdSet) Reached(day Date) int {
 	return n
 }
 
-// ReachedByVillage counts, per village, households first reached there on or before day.
-func (h *HouseholdSet) ReachedByVillage(day Date) map[string]int {
+// ReachedByVillage adds to by, per village, the households first reached
+// there on or before day.
+func (h *HouseholdSet) ReachedByVillage(day Date, by map[string]int) {
 	d := DayNumber(day)
-	by := make([]int, len(h.villages))
+	counts := make([]int, len(h.villages))
 	for _, f := range h.first {
 		if f.day <= d {
-			by[f.village]++
+			counts[f.village]++
 		}
 	}
-	out := map[string]int{}
-	for i, n := range by {
+	for i, n := range counts {
 		if n > 0 {
-			out[h.villages[i]] += n
+			by[h.villages[i]] += n
 		}
 	}
-	return out
 }
 
-// Recent is a bounded newest-first list of records of a member, a team or a commune.
-type Recent struct {
-	Key     string // "m:<member>", "t:<team>" or "c:<commune>"
-	Records []Record
+// HouseholdShards is how many documents hold a commune's households reached,
+// by the first byte of their hash: one new household rewrites one of them,
+// about 300 households (6 kB) each for a large ward at a million records.
+const HouseholdShards = 64
+
+// ShardOf is the shard of household k.
+func ShardOf(k HouseholdKey) int { return int(k[0]) % HouseholdShards }
+
+// HouseholdShard is one shard of a commune's households reached. Retired
+// counts, per village, households whose hash was dropped (retention): they
+// stay reached, and one assisted again is counted again.
+type HouseholdShard struct {
+	Commune string
+	N       int
+	Set     *HouseholdSet
+	Retired map[string]int
 }
 
-// RecentKeys are the lists a record belongs to, with their capacity.
-func RecentKeys(rec Record) map[string]int {
-	return map[string]int{"m:" + rec.MemberID: RecentMember, "t:" + rec.TeamID: RecentTeam, "c:" + rec.CommuneCode: RecentCommune}
+// NewHouseholdShard returns an empty shard.
+func NewHouseholdShard(commune string, n int) *HouseholdShard {
+	return &HouseholdShard{Commune: commune, N: n, Set: NewHouseholdSet(), Retired: map[string]int{}}
 }
 
-// StateChange says what one consolidation changed, so that readers caching
-// the state drop only that.
-type StateChange struct {
+// HouseholdCount accumulates households reached on or before a day, per
+// village, from shards streamed one at a time (the coverage job never holds a
+// commune's whole set).
+type HouseholdCount struct {
+	Day       Date
+	Total     int
+	ByVillage map[string]int
+}
+
+// AddShard counts the households of s.
+func (c *HouseholdCount) AddShard(s *HouseholdShard) {
+	if c.ByVillage == nil {
+		c.ByVillage = map[string]int{}
+	}
+	before := 0
+	for _, n := range c.ByVillage {
+		before += n
+	}
+	s.Set.ReachedByVillage(c.Day, c.ByVillage)
+	for v, n := range s.Retired {
+		c.ByVillage[v] += n
+	}
+	after := 0
+	for _, n := range c.ByVillage {
+		after += n
+	}
+	c.Total += after - before
+}
+
+// ConsolidatedState says where the consolidated state is and how far it
+// got: Gen names the generation of its collections (a full rebuild writes
+// the next one and then switches), Version counts consolidations and
+// Communes holds each commune's version, so that readers caching a rollup
+// reload only the ones that changed.
+type ConsolidatedState struct {
+	Schema   int
+	Gen      int64
 	Version  int64
-	All      bool     // everything may have changed (a rebuild, or too much to list)
-	Communes []string // rollups rewritten
-	Recent   []string // recent lists rewritten
+	Communes map[string]int64
+	// Mark is, per process, the last delta whose records a rebuild counted
+	// from the records themselves.
+	Mark map[string]int64
 }
 
-// Add merges recs into the list, newest first, keeping max records.
-func (r *Recent) Add(recs []Record, max int) {
-	seen := map[string]bool{}
-	all := append(append([]Record(nil), recs...), r.Records...)
-	sort.SliceStable(all, func(i, j int) bool { return all[i].SortKey() > all[j].SortKey() })
-	out := all[:0]
-	for _, rec := range all {
-		if !seen[rec.ID] {
-			seen[rec.ID] = true
-			out = append(out, rec)
-		}
-		if len(out) == max {
-			break
-		}
+// StateSchema is the version of the consolidated state's documents; a
+// state of another version is rebuilt from the records.
+const StateSchema = 3
+
+// HeadBucket is one document of a commune's list heads: "c" holds the
+// commune's own list and the bookkeeping of its page collections, "b00"…
+// the lists of the members and teams that hash to it.
+type HeadBucket struct {
+	Commune string
+	ID      string
+	Heads   map[string]*ListHead
+	Pages   *PageBook // in "c" only
+}
+
+// PageBook is where a commune's sealed pages go: the collection new pages
+// are inserted in (a new one after SegmentPages inserts, so that each stays
+// small), how many live pages each holds (an emptied one is dropped), the
+// next page number, and pages replaced but not yet deleted.
+type PageBook struct {
+	Seg      int
+	Inserted int
+	Live     map[int]int
+	Next     int64
+	Trash    []PageRef
+}
+
+// SegmentPages is how many pages are inserted into one collection.
+const SegmentPages = 256
+
+// Head returns the head of key in the bucket, created empty if missing.
+func (b *HeadBucket) Head(key string) *ListHead {
+	if b.Heads == nil {
+		b.Heads = map[string]*ListHead{}
 	}
-	r.Records = out
+	h := b.Heads[key]
+	if h == nil {
+		h = &ListHead{Key: key}
+		b.Heads[key] = h
+	}
+	return h
 }
 
-// RollupStore persists deltas and the consolidated state.
-type RollupStore interface {
+// StateStore persists deltas and the consolidated state: rollups, record
+// lists and households reached, in the generation gen.
+type StateStore interface {
 	InsertDelta(ctx context.Context, d Delta) error // ErrConflict if it exists
-	// PendingDeltas returns the deltas not yet consolidated, in (process, seq) order.
+	// PendingDeltas returns the deltas not yet consolidated, in ID order.
 	PendingDeltas(ctx context.Context, limit int) ([]Delta, error)
 	DeleteDeltas(ctx context.Context, ids []string) error
+	// ResolveDelta replaces a delta of records sent again with d: the same
+	// delta, with only the records nothing counted yet, no longer Dup.
+	ResolveDelta(ctx context.Context, d Delta) error
 
-	Rollups(ctx context.Context) (map[string]*Rollup, error)
+	State(ctx context.Context) (ConsolidatedState, error)
+	SaveState(ctx context.Context, s ConsolidatedState) error
+
+	Rollups(ctx context.Context, gen int64) (map[string]*Rollup, error)
 	// RollupsOf returns the rollups of communes (missing ones are left out).
-	RollupsOf(ctx context.Context, communes []string) (map[string]*Rollup, error)
-	SaveRollup(ctx context.Context, r *Rollup) error
-	HouseholdSets(ctx context.Context) (map[string]*HouseholdSet, error)
-	SaveHouseholdSet(ctx context.Context, h *HouseholdSet) error
-	Recent(ctx context.Context, key string) (*Recent, error) // empty list if none
-	SaveRecent(ctx context.Context, r *Recent) error
-	// InsertRecents writes many lists that do not exist yet (after
-	// ClearState), their records in the form of EncodeListed, newest first.
-	InsertRecents(ctx context.Context, lists map[string][]string) error
-	// RecentMany returns the lists of keys (empty lists for keys with none).
-	RecentMany(ctx context.Context, keys []string) (map[string]*Recent, error)
-	// SaveRecents writes lists, one round trip per shard.
-	SaveRecents(ctx context.Context, rs []*Recent) error
-	ClearState(ctx context.Context) error
-	// State says what the last consolidation changed; readers cache by it.
-	State(ctx context.Context) (StateChange, error)
-	// SaveState records a consolidation (its Version is the previous plus one).
-	SaveState(ctx context.Context, c StateChange) error
+	RollupsOf(ctx context.Context, gen int64, communes []string) (map[string]*Rollup, error)
+	SaveRollups(ctx context.Context, gen int64, rs []*Rollup) error
+
+	// HeadBuckets returns the head documents ids of commune (empty ones for
+	// those missing).
+	HeadBuckets(ctx context.Context, gen int64, commune string, ids []string) (map[string]*HeadBucket, error)
+	SaveHeadBuckets(ctx context.Context, gen int64, bs []*HeadBucket) error
+	// InsertHeadBuckets writes head documents that do not exist yet (a rebuild).
+	InsertHeadBuckets(ctx context.Context, gen int64, bs []*HeadBucket) error
+	// ListHead returns the head of list key (empty if none).
+	ListHead(ctx context.Context, gen int64, key string) (*ListHead, error)
+	// ListPage reads a sealed page (ErrPageGone if it was replaced).
+	ListPage(ctx context.Context, gen int64, commune string, ref PageRef) ([]ListEntry, error)
+	// ListDir reads a directory of pages (ErrPageGone if it was replaced).
+	ListDir(ctx context.Context, gen int64, commune string, ref DirRef) ([]PageRef, error)
+	InsertPages(ctx context.Context, gen int64, commune string, pages []ListPage) error
+	DeletePages(ctx context.Context, gen int64, commune string, refs []PageRef) error
+	DropSegment(ctx context.Context, gen int64, commune string, seg int) error
+
+	// HouseholdShards returns shards ns of commune (empty ones for those missing).
+	HouseholdShards(ctx context.Context, gen int64, commune string, ns []int) (map[int]*HouseholdShard, error)
+	SaveHouseholdShards(ctx context.Context, gen int64, shards []*HouseholdShard) error
+	// InsertHouseholdShards writes shards that do not exist yet (a rebuild).
+	InsertHouseholdShards(ctx context.Context, gen int64, shards []*HouseholdShard) error
+	// EachHouseholdShard streams the shards of commune.
+	EachHouseholdShard(ctx context.Context, gen int64, commune string, fn func(*HouseholdShard) error) error
+
+	// DropGen removes every collection of generation gen.
+	DropGen(ctx context.Context, gen int64) error
+}
+
+// ListsOf reads the sealed pages and directories of commune's lists in
+// generation gen of st.
+func ListsOf(st StateStore, gen int64, commune string) ListReader {
+	return listsOf{st, gen, commune}
+}
+
+type listsOf struct {
+	st      StateStore
+	gen     int64
+	commune string
+}
+
+func (l listsOf) Page(ctx context.Context, ref PageRef) ([]ListEntry, error) {
+	return l.st.ListPage(ctx, l.gen, l.commune, ref)
+}
+
+func (l listsOf) Dir(ctx context.Context, ref DirRef) ([]PageRef, error) {
+	return l.st.ListDir(ctx, l.gen, l.commune, ref)
 }
 
 // RecordScanner streams every record (full rebuilds and benchmarks).
 type RecordScanner interface {
 	ScanRecords(ctx context.Context, fn func(Record) error) error
-}
-
-// Listed records: fields separated by "|", which no ID, code or time holds;
-// the note comes last and may hold anything. (The first form separated whole
-// fields by U+001F, which JSON, and so FerretDB, stores as six bytes.)
-const (
-	listedV2    = "2|"
-	listedSep   = "|"
-	listedSepV1 = "\x1f"
-)
-
-// EncodeListed is the compact form in which recent lists keep a record: one
-// string of about 80 bytes, without the household hash. Catalogue codes are
-// kept as their index, IDs without the commune they carry. FerretDB writes
-// one string far faster than a sub-document, and a rebuild holds a quarter of
-// a million of them.
-func EncodeListed(r Record) string {
-	c := r.CommuneCode
-	if c == CommuneOf(r.ID) {
-		c = ""
-	}
-	return listedV2 + strings.Join([]string{r.ID, c, local(r.TeamID, r.CommuneCode), local(r.VillageCode, r.CommuneCode),
-		short(Services, r.Service), short(Outcomes, r.Outcome),
-		strconv.FormatInt(r.OccurredAt.UnixMilli(), 36), strconv.FormatInt(r.RecordedAt.UnixMilli(), 36),
-		r.Gender, short(AgeGroups, r.AgeGroup), short(Places, r.Place), r.Note}, listedSep)
-}
-
-// DecodeListed reverses EncodeListed (and reads the first form, which began
-// with the record ID and kept every field whole).
-func DecodeListed(s string) Record {
-	rest, v2 := strings.CutPrefix(s, listedV2)
-	var f []string
-	if v2 {
-		f = strings.SplitN(rest, listedSep, 12)
-	} else {
-		f = strings.Split(s, listedSepV1)
-	}
-	if len(f) < 12 {
-		return Record{}
-	}
-	at, _ := strconv.ParseInt(f[6], 36, 64)
-	rec, _ := strconv.ParseInt(f[7], 36, 64)
-	r := Record{ID: f[0], CommuneCode: f[2], TeamID: f[1], VillageCode: f[3], Service: f[4], Outcome: f[5],
-		OccurredAt: time.UnixMilli(at).UTC(), RecordedAt: time.UnixMilli(rec).UTC(), Gender: f[8], AgeGroup: f[9],
-		Place: f[10], Note: strings.Join(f[11:], " ")}
-	r.MemberID, r.ClientID, _ = strings.Cut(r.ID, ":")
-	r.Day = DateOf(r.OccurredAt)
-	if v2 {
-		r.CommuneCode, r.TeamID = f[1], f[2]
-		if r.CommuneCode == "" {
-			r.CommuneCode = CommuneOf(r.MemberID)
-		}
-		r.TeamID, r.VillageCode = global(r.TeamID, r.CommuneCode), global(r.VillageCode, r.CommuneCode)
-		r.Service, r.Outcome = long(Services, r.Service), long(Outcomes, r.Outcome)
-		r.AgeGroup, r.Place = long(AgeGroups, r.AgeGroup), long(Places, r.Place)
-	}
-	return r
-}
-
-// local drops the commune prefix of an ID ("19753-T012" → "T012").
-func local(id, commune string) string {
-	if rest, ok := strings.CutPrefix(id, commune+"-"); ok && commune != "" {
-		return rest
-	}
-	return "=" + id
-}
-
-func global(id, commune string) string {
-	if rest, ok := strings.CutPrefix(id, "="); ok {
-		return rest
-	}
-	return commune + "-" + id
-}
-
-// short writes a catalogue code as its index (one letter), anything else as
-// "=" and itself.
-func short(codes []string, v string) string {
-	for i, c := range codes {
-		if c == v && i < 26 {
-			return string(rune('a' + i))
-		}
-	}
-	return "=" + v
-}
-
-func long(codes []string, v string) string {
-	if rest, ok := strings.CutPrefix(v, "="); ok {
-		return rest
-	}
-	if len(v) == 1 && v[0] >= 'a' && int(v[0]-'a') < len(codes) {
-		return codes[v[0]-'a']
-	}
-	return v
 }

@@ -76,11 +76,12 @@ func TestAuditTrailRecordsWhatHappens(t *testing.T) {
 	if p := app.Get("/app/records"); p.Status != 200 {
 		t.Fatalf("/app/records: %d", p.Status)
 	}
-	// Every export route the router serves, as the admin.
+	// Every export route the router serves, as the admin, with no query: the
+	// OpenAPI check refuses a query parameter a route's document does not list.
 	exports := 0
 	for _, r := range e.App.Server.Routes() {
 		if r.Method == http.MethodGet && strings.Contains(r.Path, "/exports/") && strings.HasPrefix(r.Path, "/api/") {
-			e.Must(e.Get(r.Path+"?unit="+f.CommuneA, f.Admin), 200)
+			e.Must(e.Get(r.Path, f.Admin), 200)
 			exports++
 		}
 	}

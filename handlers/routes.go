@@ -10,6 +10,7 @@ import (
 	"github.com/hue-cdt/cdt/handlers/api"
 	"github.com/hue-cdt/cdt/handlers/fieldapp"
 	"github.com/hue-cdt/cdt/handlers/httpx"
+	"github.com/hue-cdt/cdt/handlers/openapi"
 	"github.com/hue-cdt/cdt/handlers/pages"
 	"github.com/hue-cdt/cdt/handlers/render"
 	"github.com/hue-cdt/cdt/templates"
@@ -51,7 +52,7 @@ type audiences struct {
 // a route is one line in one of these tables and one row in the route × role
 // matrix of routes_test.go.
 func (s audiences) tables() []Table {
-	return append([]Table{s.siteTable(), s.openTable(), s.apiTable(), s.pagesTable()}, s.appTables()...)
+	return append([]Table{s.siteTable(), s.openTable(), s.docsTable(), s.apiTable(), s.pagesTable()}, s.appTables()...)
 }
 
 // csrf protects a table's forms; fail answers a refused request.
@@ -98,6 +99,15 @@ func (s audiences) openTable() Table {
 	}}
 }
 
+// docsTable: the API's OpenAPI document and its page, for anyone. A route
+// added to apiTable is described in handlers/openapi/spec (see README, API).
+func (s audiences) docsTable() Table {
+	return Table{Audience: "docs", Prefix: "/api", Routes: []Route{
+		{get, "/openapi.json", Public, json(openapi.ServeJSON)},
+		{get, "/docs", Public, page(openapi.Page)},
+	}}
+}
+
 // apiTable: the JSON API of API.md, with bearer tokens.
 func (s audiences) apiTable() Table {
 	a := s.api
@@ -136,6 +146,8 @@ func (s audiences) apiTable() Table {
 		{get, "/coverage/communes/:code/history", ManageCommune, json(a.CoverageHistory)},
 		{get, "/exports/coverage.csv", Managers, s.export(json(a.ExportCSV))},
 		{get, "/exports/coverage.xlsx", Managers, s.export(json(a.ExportXLSX))},
+		{get, "/exports/assistance.csv", InScope, s.export(json(a.ExportRecordsCSV))},
+		{get, "/exports/assistance.xlsx", InScope, s.export(json(a.ExportRecordsXLSX))},
 
 		{post, "/trainings", ManageCommune, json(a.CreateTraining)},
 		{get, "/trainings", SignedIn, json(a.ListTrainings)},
@@ -204,6 +216,8 @@ func (s audiences) pagesTable() Table {
 		{post, "/jobs/coverage/run", Province, page(p.RunCoveragePage)},
 		{get, "/exports/coverage.csv", Managers, s.export(json(a.ExportCSV))},
 		{get, "/exports/coverage.xlsx", Managers, s.export(json(a.ExportXLSX))},
+		{get, "/exports/assistance.csv", InScope, s.export(json(a.ExportRecordsCSV))},
+		{get, "/exports/assistance.xlsx", InScope, s.export(json(a.ExportRecordsXLSX))},
 
 		{get, "/trainings", Managers, page(p.TrainingsPage)},
 		{get, "/communes/:code/trainings", ManageCommune, page(p.TrainingsPage)},

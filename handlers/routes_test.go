@@ -94,12 +94,14 @@ func pick(cond bool, yes, no int) int {
 }
 
 // cacheable are the routes whose answers carry nothing personal and may be
-// cached: the static files, the favicon, the phone app's shell and the open
-// data feed (public by design, counts of 1 to 4 already withheld).
+// cached: the static files, the favicon, the phone app's shell, the open
+// data feed (public by design, counts of 1 to 4 already withheld) and the
+// API's OpenAPI document.
 var cacheable = map[string]bool{
 	"GET /static/*file": true, "GET /favicon.ico": true,
 	"GET /app/sw.js": true, "GET /app/manifest.webmanifest": true,
 	"GET /open/coverage.json": true, "GET /open/coverage.csv": true,
+	"GET /api/openapi.json": true,
 }
 
 // scoped says which rules name a resource or a commune in their requests.
@@ -161,6 +163,8 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"GET /app/manifest.webmanifest": {rule: "public", in: get("/app/manifest.webmanifest"), ok: []int{200}},
 		"GET /app/offline":              {rule: "public", in: get("/app/offline"), ok: []int{200}},
 		"GET /privacy":                  {rule: "public", in: get("/privacy"), ok: []int{200}},
+		"GET /api/openapi.json":         {rule: "public", in: get("/api/openapi.json"), ok: []int{200}},
+		"GET /api/docs":                 {rule: "public", in: get("/api/docs"), ok: []int{200}},
 
 		"POST /api/v1/auth/login": {rule: "public", in: in(req{path: "/api/v1/auth/login", json: map[string]string{"username": "admin", "password": apptest.AdminPassword}}), ok: []int{200}},
 		"POST /api/v1/auth/refresh": {rule: "public", in: func() req {
@@ -220,6 +224,10 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 			out: get("/api/v1/coverage/communes/" + f.CommuneB + "/history"), ok: []int{200}},
 		"GET /api/v1/exports/coverage.csv":  {rule: "managers", in: get("/api/v1/exports/coverage.csv"), ok: []int{200}},
 		"GET /api/v1/exports/coverage.xlsx": {rule: "managers", in: get("/api/v1/exports/coverage.xlsx"), ok: []int{200}},
+		"GET /api/v1/exports/assistance.csv": {rule: "in-scope", in: get("/api/v1/exports/assistance.csv?commune=" + f.CommuneA),
+			out: get("/api/v1/exports/assistance.csv?commune=" + f.CommuneB), ok: []int{200}},
+		"GET /api/v1/exports/assistance.xlsx": {rule: "in-scope", in: get("/api/v1/exports/assistance.xlsx?commune=" + f.CommuneA),
+			out: get("/api/v1/exports/assistance.xlsx?commune=" + f.CommuneB), ok: []int{200}},
 		"POST /api/v1/trainings": {rule: "manage-commune",
 			in:  func() req { return req{path: "/api/v1/trainings", json: training(f.CommuneA)} },
 			out: func() req { return req{path: "/api/v1/trainings", json: training(f.CommuneB)} },
@@ -308,6 +316,10 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"POST /jobs/coverage/run":       {rule: "province", in: in(req{path: "/jobs/coverage/run", form: empty}), ok: []int{303}},
 		"GET /exports/coverage.csv":     {rule: "managers", in: get("/exports/coverage.csv"), ok: []int{200}},
 		"GET /exports/coverage.xlsx":    {rule: "managers", in: get("/exports/coverage.xlsx"), ok: []int{200}},
+		"GET /exports/assistance.csv": {rule: "in-scope", in: get("/exports/assistance.csv?commune=" + f.CommuneA),
+			out: get("/exports/assistance.csv?commune=" + f.CommuneB), ok: []int{200}},
+		"GET /exports/assistance.xlsx": {rule: "in-scope", in: get("/exports/assistance.xlsx?commune=" + f.CommuneA),
+			out: get("/exports/assistance.xlsx?commune=" + f.CommuneB), ok: []int{200}},
 		"GET /trainings":                {rule: "managers", in: get("/trainings"), ok: []int{200, 303}},
 		"GET /communes/:code/trainings": {rule: "manage-commune", in: get("/communes/" + f.CommuneA + "/trainings"), out: get("/communes/" + f.CommuneB + "/trainings"), ok: []int{200}},
 		"GET /trainings/new":            {rule: "managers", in: get("/trainings/new"), ok: []int{200}},

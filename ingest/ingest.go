@@ -1,7 +1,8 @@
 // Package ingest is the write path of assistance records: it validates what
 // phones send against the member's registry, replaces the household reference
-// by a keyed hash, stores the records (idempotently, by their client ID) and
-// buffers them into the deltas that keep the rollups up to date.
+// by a keyed hash, and stores the records (idempotently, by their client ID)
+// together with the delta that brings them into the rollups, before it
+// answers. It also answers the pages' questions about the records (live.go).
 package ingest
 
 import (
@@ -19,19 +20,28 @@ import (
 	"github.com/hue-cdt/cdt/domain"
 )
 
-// Service stores records and flushes their deltas.
+// Service stores records in groups: every request hands its valid records to
+// one writer per process, which inserts everything queued meanwhile with one
+// InsertMany, then inserts the group's delta, and only then answers every
+// request of the group. So a record acknowledged is a record in a delta, and
+// a crash loses no acknowledged record from the rollups. A record that was
+// stored already (sent again) is answered as a duplicate and goes into a
+// "dup" delta: its first delta may never have been written, and the
+// consolidator counts it unless it is counted already.
 type Service struct {
 	Registry  domain.RegistryStore
 	Store     domain.AssistanceStore
-	Rollups   domain.RollupStore
+	Deltas    DeltaWriter
 	Processes domain.ProcessStore
 	// Key is the HMAC key of household references (CDT_HOUSEHOLD_KEY).
 	Key     []byte
 	Now     func() time.Time
 	Logger  *slog.Logger
 	Process string // this server's process ID, unique per start
-	// FlushEvery is how often buffered records become a delta (default 1 s).
-	FlushEvery time.Duration
+	// HeartbeatEvery is how often the process says it is alive (default 1 s).
+	HeartbeatEvery time.Duration
+	// MaxGroup is the most records one group inserts (default 1,000).
+	MaxGroup int
 	// Observe, when set, is told the results of every successful Log
 	// (the server's metrics).
 	Observe func(results []Result)
@@ -39,17 +49,31 @@ type Service struct {
 	// (a citizen's objection, Law 91/2025/QH15).
 	Objected *Objections
 
-	// insert holds a read lock while records are being stored, flush the write
-	// lock while it swaps the buffer: a record is always flushed in the delta
-	// its document names.
-	insert  sync.RWMutex
-	mu      sync.Mutex
-	seq     int64
-	buf     []domain.Record
-	queue   []domain.Delta // swapped out, not yet stored (kept in order on errors)
-	flushed int64
-	started time.Time
-	flushMu sync.Mutex
+	once    sync.Once
+	queue   chan *job
+	stop    context.CancelFunc
+	stopped chan struct{}
+
+	mu       sync.Mutex
+	seq      int64
+	inflight time.Time // start of the group being stored (zero: none)
+	flushed  int64
+	started  time.Time
+}
+
+// DeltaWriter stores deltas.
+type DeltaWriter interface {
+	InsertDelta(ctx context.Context, d domain.Delta) error
+}
+
+type job struct {
+	recs []domain.Record
+	done chan jobResult
+}
+
+type jobResult struct {
+	res []domain.InsertResult
+	err error
 }
 
 // Result is the outcome of one record of a request.
@@ -68,6 +92,9 @@ const (
 	Invalid   = "invalid"
 )
 
+// ErrStopping answers records that arrive while the server stops.
+var ErrStopping = fmt.Errorf("ingest: the server is stopping: %w", domain.ErrUnavailable)
+
 // Hash is the keyed hash kept in place of a normalised household reference:
 // HMAC-SHA256, first 128 bits, base64url.
 func (s *Service) Hash(normalized string) string {
@@ -77,7 +104,8 @@ func (s *Service) Hash(normalized string) string {
 }
 
 // Log validates and stores records sent by caller, each judged on its own.
-// deviceNow is the phone's clock when it sent them (zero if unknown).
+// deviceNow is the phone's clock when it sent them (zero if unknown): the
+// records' times are corrected by its offset (domain.SkewTolerance).
 func (s *Service) Log(ctx context.Context, cl domain.Caller, in []domain.NewRecord, deviceNow time.Time) ([]Result, error) {
 	results, err := s.log(ctx, cl, in, deviceNow)
 	if err == nil && s.Observe != nil {
@@ -99,17 +127,14 @@ func (s *Service) log(ctx context.Context, cl domain.Caller, in []domain.NewReco
 		return nil, domain.ErrForbidden
 	}
 	now := s.Now()
-	var skew int64
-	if !deviceNow.IsZero() {
-		skew = int64(now.Sub(deviceNow).Round(time.Second) / time.Second)
-	}
+	skew := domain.DeviceSkew(now, deviceNow)
 	results := make([]Result, len(in))
 	var recs []domain.Record
 	var idx []int
 	seen := map[string]bool{}
 	for i, nr := range in {
 		results[i].ClientID = nr.ClientID
-		rec, ref, err := domain.RecordFor(nr, m, reg, cl.Username, now)
+		rec, ref, err := domain.RecordFor(nr, m, reg, cl.Username, now, skew)
 		if err != nil {
 			results[i].Status, results[i].Err = Invalid, err
 			continue
@@ -123,7 +148,6 @@ func (s *Service) log(ctx context.Context, cl domain.Caller, in []domain.NewReco
 			results[i].Status, results[i].Err = Invalid, domain.Invalid("household_ref", "household_objected")
 			continue
 		}
-		rec.DeviceSkew = skew
 		results[i].ID, results[i].Record = rec.ID, rec
 		if seen[rec.ID] { // the same record twice in one batch
 			results[i].Status = Duplicate
@@ -136,19 +160,10 @@ func (s *Service) log(ctx context.Context, cl domain.Caller, in []domain.NewReco
 	if len(recs) == 0 {
 		return results, nil
 	}
-	s.insert.RLock()
-	defer s.insert.RUnlock()
-	delta := s.currentDelta()
-	for i := range recs {
-		recs[i].Delta = delta
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second) // the rebuild cut relies on inserts ending fast
-	defer cancel()
-	res, err := s.Store.InsertRecords(ctx, recs)
+	res, err := s.store(ctx, recs)
 	if err != nil {
 		return nil, err
 	}
-	var created []domain.Record
 	for k, r := range res {
 		i := idx[k]
 		switch {
@@ -156,69 +171,211 @@ func (s *Service) log(ctx context.Context, cl domain.Caller, in []domain.NewReco
 			return nil, r.Err
 		case r.Created:
 			results[i].Status = Created
-			created = append(created, recs[k])
 		default:
 			results[i].Status = Duplicate
 		}
 	}
-	s.mu.Lock()
-	s.buf = append(s.buf, created...)
-	s.mu.Unlock()
 	return results, nil
 }
 
-func (s *Service) currentDelta() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return domain.DeltaID(s.Process, s.seq+1)
-}
-
-// Buffered returns the records stored by this process and not yet flushed
-// (pages merge them into live counts).
-func (s *Service) Buffered() []domain.Record {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := append([]domain.Record(nil), s.buf...)
-	for _, d := range s.queue {
-		out = append(out, d.Records...)
+// store hands recs to the writer and waits for their group to be stored
+// with its delta.
+func (s *Service) store(ctx context.Context, recs []domain.Record) ([]domain.InsertResult, error) {
+	s.once.Do(s.startWriter)
+	j := &job{recs: recs, done: make(chan jobResult, 1)}
+	select {
+	case s.queue <- j:
+	case <-s.stopped:
+		return nil, ErrStopping
+	case <-ctx.Done():
+		return nil, waited(ctx)
 	}
-	return out
+	select {
+	case r := <-j.done:
+		return r.res, r.err
+	case <-s.stopped:
+		select {
+		case r := <-j.done:
+			return r.res, r.err
+		default:
+			return nil, ErrStopping
+		}
+	case <-ctx.Done():
+		// The group goes on; the phone sends the record again and gets a
+		// duplicate. A request that ran out of time waited for the database.
+		return nil, waited(ctx)
+	}
 }
 
-// Flush turns the buffer into the next delta and stores every queued delta in
-// order. A delta is never lost: on error it stays queued for the next flush.
-func (s *Service) Flush(ctx context.Context) error {
-	s.flushMu.Lock()
-	defer s.flushMu.Unlock()
-	s.insert.Lock()
+// waited is the error of a request whose context ended while its records
+// waited for the database: unavailable when its time ran out.
+func waited(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("ingest: records not stored in time: %w: %w", domain.ErrUnavailable, ctx.Err())
+	}
+	return ctx.Err()
+}
+
+func (s *Service) startWriter() {
+	if s.MaxGroup == 0 {
+		s.MaxGroup = 1000
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.queue, s.stop, s.stopped = make(chan *job, 256), cancel, make(chan struct{})
+	go s.write(ctx)
+}
+
+// write is the writer: one group at a time, everything queued meanwhile.
+func (s *Service) write(ctx context.Context) {
+	defer close(s.stopped)
+	for {
+		var group []*job
+		select {
+		case j := <-s.queue:
+			group = append(group, j)
+		case <-ctx.Done():
+			s.drain()
+			return
+		}
+		n := len(group[0].recs)
+	more:
+		for n < s.MaxGroup {
+			select {
+			case j := <-s.queue:
+				group = append(group, j)
+				n += len(j.recs)
+			default:
+				break more
+			}
+		}
+		s.writeGroup(ctx, group)
+	}
+}
+
+// groupCtx is what a group's writes run under: a stop lets the group in
+// progress finish.
+func groupCtx(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+// drain answers what is queued when the writer stops.
+func (s *Service) drain() {
+	for {
+		select {
+		case j := <-s.queue:
+			j.done <- jobResult{err: ErrStopping}
+		default:
+			return
+		}
+	}
+}
+
+func (s *Service) writeGroup(ctx context.Context, group []*job) {
 	s.mu.Lock()
 	s.seq++
-	if len(s.buf) > 0 {
-		s.queue = append(s.queue, domain.Delta{ID: domain.DeltaID(s.Process, s.seq), Process: s.Process, Seq: s.seq,
-			At: s.Now().UTC(), Records: s.buf})
-		s.buf = nil
-	}
-	queue, last := append([]domain.Delta(nil), s.queue...), s.seq
+	seq := s.seq
+	s.inflight = s.Now()
 	s.mu.Unlock()
-	s.insert.Unlock()
-	for _, d := range queue {
-		if err := s.Rollups.InsertDelta(ctx, d); err != nil && !errors.Is(err, domain.ErrConflict) {
-			return fmt.Errorf("ingest: flush %s: %w", d.ID, err)
-		}
+	defer func() {
 		s.mu.Lock()
-		s.queue = s.queue[1:]
+		s.inflight = time.Time{}
 		s.mu.Unlock()
+	}()
+	id := domain.DeltaID(s.Process, seq)
+	var all []domain.Record
+	for _, j := range group {
+		for i := range j.recs {
+			j.recs[i].Delta = id
+		}
+		all = append(all, j.recs...)
+	}
+	fail := func(err error) {
+		for _, j := range group {
+			j.done <- jobResult{err: err}
+		}
+	}
+	ictx, cancel := context.WithTimeout(groupCtx(ctx), 30*time.Second)
+	res, err := s.Store.InsertRecords(ictx, all)
+	cancel()
+	if err != nil {
+		fail(err)
+		return
+	}
+	var created, dup []domain.Record
+	for i, r := range res {
+		switch {
+		case r.Err != nil:
+		case r.Created:
+			created = append(created, all[i])
+		default:
+			dup = append(dup, all[i])
+		}
+	}
+	// The deltas must be written before anyone is answered: retry until
+	// they are, or until the server stops (then nobody is answered, and the
+	// phones send the records again).
+	for _, d := range []domain.Delta{{ID: id, Process: s.Process, Seq: seq, Records: created},
+		{Process: s.Process, Dup: true, Records: dup}} {
+		if len(d.Records) == 0 {
+			continue
+		}
+		if d.Dup {
+			s.mu.Lock()
+			s.seq++
+			d.Seq = s.seq
+			s.mu.Unlock()
+			d.ID = domain.DeltaID(s.Process, d.Seq)
+		}
+		d.At = s.Now().UTC()
+		if err := s.insertDelta(ctx, d); err != nil {
+			fail(err)
+			return
+		}
 	}
 	s.mu.Lock()
-	s.flushed = last
+	s.flushed = s.seq
 	s.mu.Unlock()
-	return nil
+	k := 0
+	for _, j := range group {
+		j.done <- jobResult{res: res[k : k+len(j.recs)]}
+		k += len(j.recs)
+	}
 }
 
-// Start registers the process (for crash recovery) and seeds its sequence.
+// insertDelta retries until the delta is written; once the server stops, it
+// gives up after ten seconds.
+func (s *Service) insertDelta(ctx context.Context, d domain.Delta) error {
+	var giveUp time.Time
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		ictx, cancel := context.WithTimeout(groupCtx(ctx), 30*time.Second)
+		err := s.Deltas.InsertDelta(ictx, d)
+		cancel()
+		if err == nil || errors.Is(err, domain.ErrConflict) {
+			return nil
+		}
+		s.Logger.Error("writing an assistance delta; retrying", "delta", d.ID, "err", err)
+		if ctx.Err() != nil {
+			if giveUp.IsZero() {
+				giveUp = time.Now().Add(10 * time.Second)
+			}
+			if time.Now().After(giveUp) {
+				return fmt.Errorf("ingest: delta %s: %w", d.ID, err)
+			}
+		}
+		time.Sleep(wait)
+	}
+}
+
+// Flush returns once every record acknowledged so far is in a delta, which
+// is at once: a record is acknowledged only after its delta is written.
+func (s *Service) Flush(context.Context) error { return nil }
+
+// Start registers the process, so that the consolidator knows when a
+// group it may have in flight is settled.
 func (s *Service) Start(ctx context.Context) error {
-	if s.FlushEvery == 0 {
-		s.FlushEvery = time.Second
+	if s.HeartbeatEvery == 0 {
+		s.HeartbeatEvery = time.Second
 	}
 	if s.Logger == nil {
 		s.Logger = slog.Default()
@@ -230,45 +387,38 @@ func (s *Service) Start(ctx context.Context) error {
 func (s *Service) heartbeat(ctx context.Context, stopped bool) error {
 	host, _ := os.Hostname()
 	s.mu.Lock()
-	flushed := s.flushed
+	p := domain.Process{ID: s.Process, Host: host, PID: os.Getpid(), Started: s.started, Heartbeat: s.Now(),
+		Flushed: s.flushed, Stopped: stopped, Inflight: s.inflight}
 	s.mu.Unlock()
-	return s.Processes.SaveProcess(ctx, domain.Process{ID: s.Process, Host: host, PID: os.Getpid(), Started: s.started,
-		Heartbeat: s.Now(), Flushed: flushed, Stopped: stopped})
+	return s.Processes.SaveProcess(ctx, p)
 }
 
-// Run flushes every FlushEvery and beats the heartbeat every 10 s until ctx
-// ends, then flushes a last time and marks the process stopped.
+// Run beats the heartbeat every HeartbeatEvery until ctx ends, then stops
+// the writer and records a clean stop.
 func (s *Service) Run(ctx context.Context) {
-	tick := time.NewTicker(s.FlushEvery)
+	tick := time.NewTicker(s.HeartbeatEvery)
 	defer tick.Stop()
-	beat := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			s.Stop(context.Background())
 			return
 		case <-tick.C:
-			if err := s.Flush(ctx); err != nil && ctx.Err() == nil {
-				s.Logger.Error("flushing assistance deltas", "err", err)
-			}
-			if time.Since(beat) > 10*time.Second {
-				beat = time.Now()
-				if err := s.heartbeat(ctx, false); err != nil && ctx.Err() == nil {
-					s.Logger.Warn("process heartbeat", "err", err)
-				}
+			if err := s.heartbeat(ctx, false); err != nil && ctx.Err() == nil {
+				s.Logger.Warn("process heartbeat", "err", err)
 			}
 		}
 	}
 }
 
-// Stop flushes what is left and records a clean stop.
+// Stop lets the group in progress finish, answers what is queued with
+// ErrStopping and records a clean stop.
 func (s *Service) Stop(ctx context.Context) {
+	s.once.Do(s.startWriter)
+	s.stop()
+	<-s.stopped
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if err := s.Flush(ctx); err != nil {
-		s.Logger.Error("last flush of assistance deltas", "err", err)
-		return // not "stopped": the consolidator will rebuild what was lost
-	}
 	if err := s.heartbeat(ctx, true); err != nil {
 		s.Logger.Warn("process stop", "err", err)
 	}

@@ -193,21 +193,26 @@ func (j *Coverage) compute(ctx context.Context, rec *domain.JobRun, full bool) e
 	}
 	// The rollups have one writer at a time: consolidate under the lease the
 	// periodic consolidation uses, waiting while another process holds it.
+	// Every record acknowledged before the run began is in a delta: the run
+	// counts them all.
+	started := j.Now()
 	err := j.underConsolidationLease(ctx, func(ctx context.Context) error {
 		if full {
 			n, err := j.Consolidator.Rebuild(ctx, nil)
 			rec.Records = n
-			return err
+			if err != nil {
+				return err
+			}
 		}
-		st, err := j.Consolidator.Run(ctx)
-		rec.Records = st.Records
+		n, err := j.Consolidator.RunUntil(ctx, started)
+		rec.Records += n
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	mark("consolidate")
-	rollups, households, err := j.Consolidator.State(ctx)
+	rollups, err := j.Consolidator.Rollups(ctx)
 	if err != nil {
 		return err
 	}
@@ -244,11 +249,13 @@ func (j *Coverage) compute(ctx context.Context, rec *domain.JobRun, full bool) e
 		in := domain.CoverageInput{Date: rec.Date, Commune: c.Code, Registry: reg, Trained: trained}
 		for _, code := range byCurrent[c.Code] {
 			in.Rollups = append(in.Rollups, rollups[code])
-			if h := households[code]; h != nil {
-				in.Households = append(in.Households, h)
-			}
 			if dc := rollups[code].Days[rec.Date]; dc != nil {
 				dayCounts[c.Code] += dc.N
+			}
+		}
+		if codes := byCurrent[c.Code]; len(codes) > 0 {
+			if in.Households, err = j.Consolidator.Households(ctx, codes, rec.Date); err != nil {
+				return err
 			}
 		}
 		rows = append(rows, domain.ComputeCoverage(in))
@@ -288,8 +295,14 @@ func (j *Coverage) underConsolidationLease(ctx context.Context, fn func(context.
 	if ttl == 0 {
 		ttl = time.Minute
 	}
+	return UnderLease(ctx, j.Leases, ConsolidateLease, j.Owner+"/coverage", ttl, fn)
+}
+
+// UnderLease runs fn while holding lease key, waiting while another process
+// holds it.
+func UnderLease(ctx context.Context, leases domain.LeaseStore, key, owner string, ttl time.Duration, fn func(context.Context) error) error {
 	for {
-		err := WithLease(ctx, j.Leases, ConsolidateLease, j.Owner+"/coverage", ttl, fn)
+		err := WithLease(ctx, leases, key, owner, ttl, fn)
 		if !errors.Is(err, domain.ErrJobRunning) {
 			return err
 		}
@@ -385,7 +398,7 @@ func (j *Coverage) missingDays(ctx context.Context, latest domain.Date) ([]domai
 
 // firstDay is the earliest day the rollups hold a record for ("" if none).
 func (j *Coverage) firstDay(ctx context.Context) (domain.Date, error) {
-	rollups, _, err := j.Consolidator.State(ctx)
+	rollups, err := j.Consolidator.Rollups(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -5,401 +5,608 @@ package jobs
 
 import (
 	"context"
-	"errors"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/hue-cdt/cdt/domain"
 )
 
-// Consolidator applies pending deltas to the rollups, household sets and
-// recent lists. Run it under a lease: it must be the state's only writer.
+// Consolidator applies pending deltas to the rollups, the record lists and
+// the households reached. Run it under a lease: it must be the state's only
+// writer.
 type Consolidator struct {
-	Store     domain.RollupStore
+	Store     domain.StateStore
 	Processes domain.ProcessStore
 	Scanner   domain.RecordScanner
-	Now       func() time.Time
-	Log       *slog.Logger
-	// DeadAfter is how long without a heartbeat makes a server dead (default 5 min).
+	// Excluded lists the records excluded from the figures (nil: none).
+	Excluded func(ctx context.Context) (map[string]bool, error)
+	Now      func() time.Time
+	Log      *slog.Logger
+	// DeadAfter is how long without a heartbeat makes a server dead (default
+	// 10 s): records sent again wait that long at most for the delta of the
+	// server that first stored them.
 	DeadAfter time.Duration
+	// MaxRecords is how many records one pass applies at most (default 20,000).
+	MaxRecords int
+	// TempDir holds a rebuild's spill files (default: the system's).
+	TempDir string
 
-	mu         sync.Mutex
-	version    int64 // state version the cache below reflects
-	rollups    map[string]*domain.Rollup
-	households map[string]*domain.HouseholdSet
+	mu    sync.Mutex
+	state domain.ConsolidatedState
+	ready bool
+	// rollups is published whole after each pass and never changed: a reader
+	// (the coverage job) keeps the map it got.
+	rollups map[string]*domain.Rollup
+	pub     sync.Mutex
 }
 
 // Stats says what one consolidation did.
 type Stats struct {
-	Deltas, Records, Recovered int
+	Deltas, Records int
+	// Waiting counts deltas of records sent again that wait for the server
+	// that first stored them to settle; Oldest is the oldest of them.
+	Waiting int
+	Oldest  time.Time
 }
 
-// Run consolidates every pending delta.
+func (j *Consolidator) deadAfter() time.Duration {
+	if j.DeadAfter == 0 {
+		return domain.DeadAfter
+	}
+	return j.DeadAfter
+}
+
+// Run consolidates every pending delta that can be.
 func (j *Consolidator) Run(ctx context.Context) (Stats, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	return j.run(ctx)
+}
+
+func (j *Consolidator) run(ctx context.Context) (Stats, error) {
 	var st Stats
-	n, err := j.recover(ctx)
-	if err != nil {
+	if err := j.load(ctx); err != nil {
 		return st, err
 	}
-	st.Recovered = n
+	if j.state.Schema != domain.StateSchema {
+		level := slog.LevelWarn
+		if j.state.Schema == 0 {
+			level = slog.LevelInfo // a new database
+		}
+		j.Log.Log(ctx, level, "building the consolidated state from the records", "schema", j.state.Schema,
+			"want", domain.StateSchema)
+		if _, err := j.rebuild(ctx, nil, j.Scanner.ScanRecords); err != nil {
+			return st, err
+		}
+	}
+	max := j.MaxRecords
+	if max == 0 {
+		max = 20_000
+	}
 	for {
-		deltas, err := j.Store.PendingDeltas(ctx, 200)
+		deltas, err := j.Store.PendingDeltas(ctx, 1000)
 		if err != nil {
 			return st, err
 		}
-		if len(deltas) == 0 {
-			return st, nil
-		}
-		if err := j.apply(ctx, deltas); err != nil {
-			j.rollups = nil // the cache may hold half-applied deltas: reload next time
+		ready, waiting, err := j.resolve(ctx, deltas)
+		if err != nil {
 			return st, err
 		}
-		st.Deltas += len(deltas)
-		for _, d := range deltas {
-			st.Records += len(d.Records)
+		st.Waiting = len(waiting)
+		st.Oldest = time.Time{}
+		for _, d := range waiting {
+			if st.Oldest.IsZero() || d.At.Before(st.Oldest) {
+				st.Oldest = d.At
+			}
+		}
+		if len(ready) == 0 {
+			return st, nil
+		}
+		// One pass applies whole deltas, up to max records.
+		n, k := 0, 0
+		for k < len(ready) && (k == 0 || n+len(ready[k].Records) <= max) {
+			n += len(ready[k].Records)
+			k++
+		}
+		if err := j.apply(ctx, ready[:k]); err != nil {
+			j.ready = false // the cache may hold half a pass: reload next time
+			return st, err
+		}
+		st.Deltas += k
+		st.Records += n
+	}
+}
+
+// RunUntil consolidates every delta written before t, waiting (at most
+// twice DeadAfter) for those of records sent again whose first server may
+// still write their first delta. It returns how many records it applied.
+func (j *Consolidator) RunUntil(ctx context.Context, t time.Time) (int, error) {
+	n := 0
+	giveUp := time.Now().Add(2 * j.deadAfter())
+	for {
+		st, err := j.Run(ctx)
+		n += st.Records
+		if err != nil || st.Waiting == 0 || st.Oldest.After(t) {
+			return n, err
+		}
+		if time.Now().After(giveUp) {
+			return n, fmt.Errorf("jobs: %d deltas of records sent again still wait for the servers that first stored them", st.Waiting)
+		}
+		if err := domain.Sleep(ctx, 200*time.Millisecond); err != nil {
+			return n, err
 		}
 	}
 }
 
-// load refreshes the cached state unless this consolidator wrote it last.
+// load reads the state and the rollups unless this consolidator wrote them last.
 func (j *Consolidator) load(ctx context.Context) error {
 	st, err := j.Store.State(ctx)
 	if err != nil {
 		return err
 	}
-	v := st.Version
-	if j.rollups != nil && v == j.version {
+	if j.ready && st.Gen == j.state.Gen && st.Version == j.state.Version {
 		return nil
 	}
-	if j.rollups, err = j.Store.Rollups(ctx); err != nil {
+	rollups, err := j.Store.Rollups(ctx, st.Gen)
+	if err != nil {
 		return err
 	}
-	if j.households, err = j.Store.HouseholdSets(ctx); err != nil {
-		return err
-	}
-	j.version = v
+	j.state, j.ready = st, true
+	j.publish(rollups)
 	return nil
 }
 
-func (j *Consolidator) apply(ctx context.Context, deltas []domain.Delta) error {
-	if err := j.load(ctx); err != nil {
-		return err
+func (j *Consolidator) publish(rollups map[string]*domain.Rollup) {
+	j.pub.Lock()
+	j.rollups = rollups
+	j.pub.Unlock()
+}
+
+// Rollups returns the consolidated rollups (cached; the caller must not
+// change them).
+func (j *Consolidator) Rollups(ctx context.Context) (map[string]*domain.Rollup, error) {
+	j.mu.Lock()
+	err := j.load(ctx)
+	j.mu.Unlock()
+	if err != nil {
+		return nil, err
 	}
-	touched := map[string]bool{}
-	recent := map[string][]domain.Record{}
+	j.pub.Lock()
+	defer j.pub.Unlock()
+	return j.rollups, nil
+}
+
+// Households counts, as of day, the households reached in the communes
+// codes (the codes of one commune today), one shard at a time; a household
+// reached under two codes counts once.
+func (j *Consolidator) Households(ctx context.Context, codes []string, day domain.Date) (domain.HouseholdCount, error) {
+	j.mu.Lock()
+	gen := j.state.Gen
+	j.mu.Unlock()
+	c := domain.HouseholdCount{Day: day, ByVillage: map[string]int{}}
+	if len(codes) == 1 {
+		err := j.Store.EachHouseholdShard(ctx, gen, codes[0], func(s *domain.HouseholdShard) error {
+			c.AddShard(s)
+			return nil
+		})
+		return c, err
+	}
+	merged := domain.NewHouseholdShard("", 0)
+	for _, code := range codes {
+		err := j.Store.EachHouseholdShard(ctx, gen, code, func(s *domain.HouseholdShard) error {
+			merged.Set.Merge(s.Set)
+			for v, n := range s.Retired {
+				merged.Retired[v] += n
+			}
+			return nil
+		})
+		if err != nil {
+			return c, err
+		}
+	}
+	c.AddShard(merged)
+	return c, nil
+}
+
+// resolve turns the deltas of records sent again into ordinary ones, with
+// only the records that nothing counts yet, once no server can still write
+// the delta that first carried them. It returns the deltas ready to apply, in
+// order, and those that wait (with every later delta of their process: a
+// process's deltas apply in order).
+func (j *Consolidator) resolve(ctx context.Context, deltas []domain.Delta) (ready, waiting []domain.Delta, err error) {
+	hasDup := false
+	for _, d := range deltas {
+		hasDup = hasDup || d.Dup
+	}
+	if !hasDup {
+		return deltas, nil, nil
+	}
+	var procs []domain.Process
+	if j.Processes != nil {
+		if procs, err = j.Processes.Processes(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	excluded := map[string]bool{}
+	if j.Excluded != nil {
+		if excluded, err = j.Excluded(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	inDeltas := map[string]bool{}
+	for _, d := range deltas {
+		if !d.Dup {
+			for _, r := range d.Records {
+				inDeltas[r.ID] = true
+			}
+		}
+	}
+	deadline := j.Now().Add(-j.deadAfter())
+	held := map[string]bool{} // processes with a delta waiting
+	heads := map[string]*domain.ListHead{}
+	for _, d := range deltas {
+		if held[d.Process] {
+			waiting = append(waiting, d)
+			continue
+		}
+		if !d.Dup {
+			ready = append(ready, d)
+			continue
+		}
+		settled := true
+		for _, p := range procs {
+			settled = settled && p.Settled(d.At, deadline)
+		}
+		if !settled {
+			held[d.Process] = true
+			waiting = append(waiting, d)
+			continue
+		}
+		var fresh []domain.Record
+		for _, r := range d.Records {
+			if inDeltas[r.ID] || excluded[r.ID] {
+				continue
+			}
+			has, err := j.listed(ctx, heads, r)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !has {
+				fresh = append(fresh, r)
+				inDeltas[r.ID] = true
+			}
+		}
+		// Written before anything of it is applied: a pass that dies half way
+		// finds the same answer again.
+		resolved := domain.Delta{ID: d.ID, Process: d.Process, Seq: d.Seq, At: d.At, Records: fresh}
+		if err := j.Store.ResolveDelta(ctx, resolved); err != nil {
+			return nil, nil, err
+		}
+		if len(fresh) > 0 {
+			j.Log.Info("records sent again counted: their first delta was never written", "delta", d.ID, "records", len(fresh))
+		}
+		ready = append(ready, resolved)
+	}
+	return ready, waiting, nil
+}
+
+// listed reports whether r is in its member's list.
+func (j *Consolidator) listed(ctx context.Context, heads map[string]*domain.ListHead, r domain.Record) (bool, error) {
+	key := domain.MemberList(r.MemberID)
+	h := heads[key]
+	if h == nil {
+		var err error
+		if h, err = j.Store.ListHead(ctx, j.state.Gen, key); err != nil {
+			return false, err
+		}
+		heads[key] = h
+	}
+	p := domain.PosOf(r)
+	for _, e := range h.Tail {
+		if e.Pos == p {
+			return true, nil
+		}
+	}
+	rd := domain.ListsOf(j.Store, j.state.Gen, domain.ListCommune(key))
+	ref, ok, err := domain.FindPage(ctx, h, p, rd)
+	if err != nil || !ok {
+		return false, err
+	}
+	entries, err := rd.Page(ctx, ref)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range entries {
+		if e.Pos == p {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// pass is the work of one consolidation.
+type pass struct {
+	j       *Consolidator
+	gen     int64
+	nonce   string
+	rollups map[string]*domain.Rollup // copies being changed
+	lists   map[string]map[string][]domain.ListEntry
+	house   map[string]map[int][]domain.Record
+}
+
+func newNonce() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (j *Consolidator) apply(ctx context.Context, deltas []domain.Delta) error {
+	p := &pass{j: j, gen: j.state.Gen, nonce: newNonce(), rollups: map[string]*domain.Rollup{},
+		lists: map[string]map[string][]domain.ListEntry{}, house: map[string]map[int][]domain.Record{}}
 	for _, d := range deltas {
 		communes := map[string]bool{}
 		for _, rec := range d.Records {
 			communes[rec.CommuneCode] = true
+			p.add(rec)
 		}
 		for c := range communes {
-			r := j.rollups[c]
-			if r == nil {
-				r = domain.NewRollup(c)
-				j.rollups[c] = r
-			}
-			h := j.households[c]
-			if h == nil {
-				h = domain.NewHouseholdSet(c)
-				j.households[c] = h
-			}
-			if r.Apply(d) {
-				touched[c] = true
-			}
-			if h.Apply(d) {
-				touched[c] = true
-			}
-		}
-		for _, rec := range d.Records {
-			for k := range domain.RecentKeys(rec) {
-				recent[k] = append(recent[k], rec)
-			}
+			j.rollupCopy(p.rollups, c).Apply(d)
 		}
 	}
-	today := domain.DateOf(j.Now())
-	for c := range touched {
-		r, h := j.rollups[c], j.households[c]
-		r.Trim(today)
-		r.Version++
-		h.Version++
-		if err := j.Store.SaveRollup(ctx, r); err != nil {
+	var trash []trashed
+	for _, c := range sortedKeys(p.rollups) {
+		w, err := j.lists(ctx, p.gen, c, p.nonce, keysOf(p.lists[c]))
+		if err != nil {
 			return err
 		}
-		if err := j.Store.SaveHouseholdSet(ctx, h); err != nil {
+		for _, key := range sortedKeys(p.lists[c]) {
+			edit, err := domain.AddToList(ctx, w.head(key), p.lists[c][key], w.rd, w.alloc)
+			if err != nil {
+				return fmt.Errorf("jobs: list %s: %w", key, err)
+			}
+			w.take(edit)
+		}
+		t, err := w.save(ctx)
+		if err != nil {
+			return err
+		}
+		trash = append(trash, t)
+		if err := p.saveHouseholds(ctx, c); err != nil {
 			return err
 		}
 	}
-	keys, err := j.saveRecent(ctx, recent)
-	if err != nil {
-		return err
-	}
-	change := domain.StateChange{Version: j.version + 1, Recent: keys}
-	for c := range touched {
-		change.Communes = append(change.Communes, c)
-	}
-	sort.Strings(change.Communes)
-	if err := j.Store.SaveState(ctx, change); err != nil {
-		return err
-	}
-	j.version++
 	ids := make([]string, len(deltas))
 	for i, d := range deltas {
 		ids[i] = d.ID
 	}
-	return j.Store.DeleteDeltas(ctx, ids)
+	return j.finish(ctx, p.rollups, trash, ids)
 }
 
-func (j *Consolidator) saveRecent(ctx context.Context, recent map[string][]domain.Record) ([]string, error) {
-	keys := make([]string, 0, len(recent))
-	for k := range recent {
-		keys = append(keys, k)
+// rollupCopy returns the copy of commune's rollup that rollups holds for a
+// change, made from the published one the first time.
+func (j *Consolidator) rollupCopy(rollups map[string]*domain.Rollup, commune string) *domain.Rollup {
+	if r := rollups[commune]; r != nil {
+		return r
 	}
-	sort.Strings(keys)
-	lists, err := j.Store.RecentMany(ctx, keys)
-	if err != nil {
-		return nil, err
+	j.pub.Lock()
+	old := j.rollups[commune]
+	j.pub.Unlock()
+	r := domain.NewRollup(commune)
+	if old != nil {
+		r = old.Clone()
 	}
-	out := make([]*domain.Recent, 0, len(keys))
-	for _, k := range keys {
-		r := lists[k]
-		r.Add(recent[k], domain.RecentKeys(recent[k][0])[k])
-		out = append(out, r)
-	}
-	if err := j.Store.SaveRecents(ctx, out); err != nil {
-		return nil, err
-	}
-	return keys, nil
+	rollups[commune] = r
+	return r
 }
 
-// recover rebuilds the deltas that dead servers stored records for but never
-// flushed, from the records themselves (which name their delta).
-func (j *Consolidator) recover(ctx context.Context) (int, error) {
-	if j.Processes == nil {
-		return 0, nil
-	}
-	procs, err := j.Processes.Processes(ctx)
-	if err != nil {
-		return 0, err
-	}
-	dead := j.DeadAfter
-	if dead == 0 {
-		dead = 5 * time.Minute
-	}
-	n := 0
-	for _, p := range procs {
-		if p.Stopped || p.Recovered || j.Now().Sub(p.Heartbeat) < dead {
-			continue
-		}
-		recs, err := j.Processes.RecordsOfDeltasAfter(ctx, p.ID, p.Flushed)
-		if err != nil {
-			return n, err
-		}
-		byDelta := map[string][]domain.Record{}
-		for _, r := range recs {
-			byDelta[r.Delta] = append(byDelta[r.Delta], r)
-		}
-		for id, rs := range byDelta {
-			proc, seq, ok := domain.ParseDeltaID(id)
-			if !ok || proc != p.ID {
-				continue
-			}
-			err := j.Store.InsertDelta(ctx, domain.Delta{ID: id, Process: proc, Seq: seq, At: j.Now(), Records: rs})
-			if err != nil && !errors.Is(err, domain.ErrConflict) {
-				return n, err
-			}
-			n += len(rs)
-		}
-		p.Recovered = true
-		if err := j.Processes.SaveProcess(ctx, p); err != nil {
-			return n, err
-		}
-		j.Log.Warn("rebuilt the unflushed deltas of a dead server", "process", p.ID, "host", p.Host,
-			"last_heartbeat", p.Heartbeat, "records", len(recs))
-	}
-	return n, nil
-}
-
-// Rebuild recomputes the whole state from one scan of the records. It first
-// consolidates what is pending; then it counts exactly the records whose delta
-// is consolidated (seq at or below the watermark of their process), so records
-// arriving meanwhile are neither lost nor counted twice: their deltas come later.
-//
-// also adds processes to the watermark: records written in bulk by a seeder
-// carry a delta that was never stored (DeltaID(process, 1)).
-func (j *Consolidator) Rebuild(ctx context.Context, also map[string]int64) (int, error) {
-	return j.RebuildFrom(ctx, also, j.Scanner.ScanRecords)
-}
-
-// RebuildFrom is Rebuild with another source of records than a scan of the
-// collection: a seeder passes the records it generates and stores.
-func (j *Consolidator) RebuildFrom(ctx context.Context, also map[string]int64, source func(context.Context, func(domain.Record) error) error) (int, error) {
-	if _, err := j.Run(ctx); err != nil {
-		return 0, err
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	old, err := j.Store.Rollups(ctx)
-	if err != nil {
-		return 0, err
-	}
-	mark := map[string]int64{}
-	for _, r := range old {
-		for p, s := range r.Seen {
-			mark[p] = max(mark[p], s)
-		}
-	}
-	// The old state is not needed any more: let it go before the scan.
-	j.rollups, j.households = nil, nil
-	state, err := j.Store.State(ctx)
-	if err != nil {
-		return 0, err
-	}
-	j.version = state.Version
-	for p, s := range also {
-		mark[p] = max(mark[p], s)
-	}
-	rollups := map[string]*domain.Rollup{}
-	households := map[string]*domain.HouseholdSet{}
-	recent := newTopN()
-	interned := map[string]string{}
-	intern := func(s string) string {
-		if v, ok := interned[s]; ok {
-			return v
-		}
-		interned[s] = s
-		return s
-	}
-	n := 0
-	err = source(ctx, func(rec domain.Record) error {
-		p, seq, ok := domain.ParseDeltaID(rec.Delta)
-		if !ok || seq > mark[p] {
-			return nil
-		}
-		// Household sets keep each household's first day and village:
-		// share those strings rather than keep one copy per household.
-		rec.Day, rec.VillageCode = domain.Date(intern(string(rec.Day))), intern(rec.VillageCode)
-		c := rec.CommuneCode
-		if rollups[c] == nil {
-			rollups[c], households[c] = domain.NewRollup(c), domain.NewHouseholdSet(c)
-		}
-		rollups[c].Count(rec)
-		households[c].Add(rec)
-		recent.add(rec)
-		n++
-		return nil
-	})
-	if err != nil {
-		return n, fmt.Errorf("jobs: rebuild: %w", err)
-	}
-	if err := j.Store.ClearState(ctx); err != nil {
-		return n, err
-	}
+// finish saves the changed rollups (last: a pass that dies before them is
+// applied again, and lists and household sets take the same records twice
+// without change) and the state, publishes them, deletes the deltas applied
+// and the pages replaced by the pass before.
+func (j *Consolidator) finish(ctx context.Context, changed map[string]*domain.Rollup, trash []trashed, deltas []string) error {
 	today := domain.DateOf(j.Now())
-	for c, r := range rollups {
-		r.Seen, households[c].Seen = copyMark(mark), copyMark(mark)
+	communes := sortedKeys(changed)
+	saved := make([]*domain.Rollup, 0, len(communes))
+	for _, c := range communes {
+		r := changed[c]
 		r.Trim(today)
-		r.Version, households[c].Version = j.version+1, j.version+1
-		if err := j.Store.SaveRollup(ctx, r); err != nil {
-			return n, err
+		r.Version++
+		saved = append(saved, r)
+	}
+	if err := j.Store.SaveRollups(ctx, j.state.Gen, saved); err != nil {
+		return err
+	}
+	next := j.state
+	next.Version++
+	next.Communes = make(map[string]int64, len(j.state.Communes)+len(communes))
+	for c, v := range j.state.Communes {
+		next.Communes[c] = v
+	}
+	for _, t := range trash {
+		next.Communes[t.commune] = next.Version
+	}
+	for _, c := range communes {
+		next.Communes[c] = next.Version
+	}
+	if err := j.Store.SaveState(ctx, next); err != nil {
+		return err
+	}
+	j.state = next
+	j.pub.Lock()
+	published := make(map[string]*domain.Rollup, len(j.rollups)+len(saved))
+	for c, r := range j.rollups {
+		published[c] = r
+	}
+	j.pub.Unlock()
+	for _, r := range saved {
+		published[r.Commune] = r
+	}
+	j.publish(published)
+	if len(deltas) > 0 {
+		if err := j.Store.DeleteDeltas(ctx, deltas); err != nil {
+			return err
 		}
-		if err := j.Store.SaveHouseholdSet(ctx, households[c]); err != nil {
-			return n, err
+	}
+	// Pages replaced by the pass before: whoever read a head naming them has
+	// had a whole pass to read them.
+	for _, t := range trash {
+		if err := j.Store.DeletePages(ctx, j.state.Gen, t.commune, t.refs); err != nil {
+			return err
+		}
+		for _, seg := range t.drop {
+			if err := j.Store.DropSegment(ctx, j.state.Gen, t.commune, seg); err != nil {
+				return err
+			}
 		}
 	}
-	if err := j.Store.InsertRecents(ctx, recent.encoded()); err != nil {
-		return n, err
-	}
-	if err := j.Store.SaveState(ctx, domain.StateChange{Version: j.version + 1, All: true}); err != nil {
-		return n, err
-	}
-	j.rollups, j.households, j.version = rollups, households, j.version+1
-	return n, nil
+	return nil
 }
 
-func copyMark(m map[string]int64) map[string]int64 {
-	out := make(map[string]int64, len(m))
-	for k, v := range m {
-		out[k] = v
+// add sorts one record into the lists and household shards it changes.
+func (p *pass) add(rec domain.Record) {
+	c := rec.CommuneCode
+	if p.lists[c] == nil {
+		p.lists[c] = map[string][]domain.ListEntry{}
+		p.house[c] = map[int][]domain.Record{}
 	}
+	for _, key := range domain.ListKeys(rec) {
+		p.lists[c][key] = append(p.lists[c][key], domain.EntryOf(rec, key))
+	}
+	if k, ok := domain.ParseHouseholdKey(rec.Household); ok {
+		n := domain.ShardOf(k)
+		p.house[c][n] = append(p.house[c][n], rec)
+	}
+}
+
+func (p *pass) saveHouseholds(ctx context.Context, c string) error {
+	if len(p.house[c]) == 0 {
+		return nil
+	}
+	ns := sortedKeys(p.house[c])
+	shards, err := p.j.Store.HouseholdShards(ctx, p.gen, c, ns)
+	if err != nil {
+		return err
+	}
+	var changed []*domain.HouseholdShard
+	for _, n := range ns {
+		s := shards[n]
+		dirty := false
+		for _, rec := range p.house[c][n] {
+			dirty = s.Set.Add(rec) || dirty
+		}
+		if dirty {
+			changed = append(changed, s)
+		}
+	}
+	return p.j.Store.SaveHouseholdShards(ctx, p.gen, changed)
+}
+
+// listWriter changes a commune's lists: it reads the head documents it
+// needs, names new pages and puts them in the commune's current page
+// collection, and writes pages and heads.
+type listWriter struct {
+	st      domain.StateStore
+	gen     int64
+	commune string
+	nonce   string
+	buckets map[string]*domain.HeadBucket
+	ids     []string
+	book    *domain.PageBook
+	old     []domain.PageRef // replaced by the pass before
+	pages   []domain.ListPage
+	rd      domain.ListReader
+}
+
+// trashed is what a commune's lists no longer name.
+type trashed struct {
+	commune string
+	refs    []domain.PageRef
+	drop    []int
+}
+
+func (j *Consolidator) lists(ctx context.Context, gen int64, commune, nonce string, keys []string) (*listWriter, error) {
+	ids := map[string]bool{"c": true}
+	for _, key := range keys {
+		ids[domain.ListBucket(key)] = true
+	}
+	w := &listWriter{st: j.Store, gen: gen, commune: commune, nonce: nonce, ids: sortedKeys(ids),
+		rd: domain.ListsOf(j.Store, gen, commune)}
+	var err error
+	if w.buckets, err = j.Store.HeadBuckets(ctx, gen, commune, w.ids); err != nil {
+		return nil, err
+	}
+	w.book = w.buckets["c"].Pages
+	w.old, w.book.Trash = w.book.Trash, nil
+	return w, nil
+}
+
+func (w *listWriter) head(key string) *domain.ListHead {
+	return w.buckets[domain.ListBucket(key)].Head(key)
+}
+
+func (w *listWriter) alloc(key string) (string, int) {
+	b := w.book
+	b.Next++
+	if b.Inserted >= domain.SegmentPages {
+		b.Seg, b.Inserted = b.Seg+1, 0
+	}
+	b.Inserted++
+	b.Live[b.Seg]++
+	return domain.NewPageID(b.Next, w.nonce), b.Seg
+}
+
+// take collects what a list change made and replaced.
+func (w *listWriter) take(e domain.ListEdit) {
+	w.pages = append(w.pages, e.Insert...)
+	for _, ref := range e.Replace {
+		w.book.Live[ref.Seg]--
+		w.book.Trash = append(w.book.Trash, ref)
+	}
+}
+
+// save writes the new pages, then the heads that name them. It returns the
+// pages the previous pass replaced (to delete now) and the page collections
+// that hold no live page (to drop).
+func (w *listWriter) save(ctx context.Context) (trashed, error) {
+	t := trashed{commune: w.commune}
+	if err := w.st.InsertPages(ctx, w.gen, w.commune, w.pages); err != nil {
+		return t, err
+	}
+	dropped := map[int]bool{}
+	for seg, n := range w.book.Live {
+		if n <= 0 && seg != w.book.Seg {
+			t.drop = append(t.drop, seg)
+			dropped[seg] = true
+			delete(w.book.Live, seg)
+		}
+	}
+	bs := make([]*domain.HeadBucket, 0, len(w.ids))
+	for _, id := range w.ids {
+		bs = append(bs, w.buckets[id])
+	}
+	if err := w.st.SaveHeadBuckets(ctx, w.gen, bs); err != nil {
+		return t, err
+	}
+	for _, ref := range w.old {
+		if !dropped[ref.Seg] {
+			t.refs = append(t.refs, ref)
+		}
+	}
+	return t, nil
+}
+
+func sortedKeys[K int | string, V any](m map[K]V) []K {
+	out := make([]K, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
 
-// topN keeps the newest records of every recent list, each record encoded
-// once (domain.EncodeListed) and shared by its member's, team's and commune's
-// lists: a million-record rebuild holds about 230,000 list entries.
-type topN struct {
-	lists map[string][]listed
-}
-
-type listed struct {
-	at  int64   // OccurredAt, Unix milliseconds
-	enc *string // begins with the record's ID, which breaks ties
-}
-
-// newer reports whether the record (at, id) comes before b in a list.
-func newer(at int64, id string, b listed) bool {
-	return at > b.at || (at == b.at && id > listedID(*b.enc))
-}
-
-func listedID(enc string) string {
-	id, _, _ := strings.Cut(enc, "\x1f")
-	return id
-}
-
-func newTopN() *topN { return &topN{lists: map[string][]listed{}} }
-
-func (t *topN) add(rec domain.Record) {
-	e := listed{at: rec.OccurredAt.UnixMilli()}
-	for _, kn := range [...]struct {
-		key string
-		n   int
-	}{{"m:" + rec.MemberID, domain.RecentMember}, {"t:" + rec.TeamID, domain.RecentTeam}, {"c:" + rec.CommuneCode, domain.RecentCommune}} {
-		l := t.lists[kn.key]
-		if len(l) == kn.n && !newer(e.at, rec.ID, l[kn.n-1]) {
-			continue
-		}
-		if e.enc == nil {
-			enc := domain.EncodeListed(rec)
-			e.enc = &enc
-		}
-		i := sort.Search(len(l), func(i int) bool { return newer(e.at, rec.ID, l[i]) })
-		if l == nil {
-			l = make([]listed, 0, kn.n) // no room lost to append's doubling
-		}
-		if len(l) < kn.n {
-			l = append(l, listed{})
-		}
-		copy(l[i+1:], l[i:])
-		l[i] = e
-		t.lists[kn.key] = l
-	}
-}
-
-// encoded returns the lists, newest first.
-func (t *topN) encoded() map[string][]string {
-	out := make(map[string][]string, len(t.lists))
-	for k, l := range t.lists {
-		recs := make([]string, len(l))
-		for i, e := range l {
-			recs[i] = *e.enc
-		}
-		out[k] = recs
-	}
-	return out
-}
-
-// State returns the consolidated rollups and household sets (cached).
-func (j *Consolidator) State(ctx context.Context) (map[string]*domain.Rollup, map[string]*domain.HouseholdSet, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if err := j.load(ctx); err != nil {
-		return nil, nil, err
-	}
-	return j.rollups, j.households, nil
-}
+func keysOf[V any](m map[string]V) []string { return sortedKeys(m) }

@@ -24,12 +24,13 @@ func init() {
 		index{collAssistance, bson.D{{Key: "member_id", Value: 1}, {Key: "occurred_at", Value: -1}}, false, "member_time"},
 		index{collAssistance, bson.D{{Key: "team_id", Value: 1}, {Key: "occurred_at", Value: -1}}, false, "team_time"},
 		index{collAssistance, bson.D{{Key: "commune_code", Value: 1}, {Key: "occurred_at", Value: -1}}, false, "commune_time"},
-		index{collAssistance, bson.D{{Key: "delta", Value: 1}}, false, "delta"},
+		index{collAssistance, bson.D{{Key: "household", Value: 1}}, false, "household"},
 	)
 }
 
-// Assistance stores assistance records, one document each, _id member:client_id.
-type Assistance struct{ coll *mongo.Collection }
+// Assistance stores assistance records, one document each, _id
+// member:client_id, and the records excluded from the figures.
+type Assistance struct{ coll, excluded *mongo.Collection }
 
 type recordDoc struct {
 	ID         string    `bson:"_id"`
@@ -52,20 +53,31 @@ type recordDoc struct {
 	Delta      string    `bson:"delta,omitempty"`
 	Skew       int64     `bson:"device_skew,omitempty"`
 	Consent    string    `bson:"consent,omitempty"` // absent on records stored before consent was asked: unrecorded
+	// SentAt is occurred_at as the device sent it, when it was corrected by
+	// the device's clock offset.
+	SentAt time.Time `bson:"occurred_at_sent,omitempty"`
 }
 
 func toRecordDoc(r domain.Record) recordDoc {
 	return recordDoc{ID: r.ID, ClientID: r.ClientID, MemberID: r.MemberID, TeamID: r.TeamID, Commune: r.CommuneCode,
 		Village: r.VillageCode, Service: r.Service, Household: r.Household, OccurredAt: r.OccurredAt.UTC(), Day: string(r.Day),
 		RecordedAt: r.RecordedAt.UTC(), Outcome: r.Outcome, Gender: r.Gender, AgeGroup: r.AgeGroup, Place: r.Place,
-		Note: r.Note, By: r.By, Delta: r.Delta, Skew: r.DeviceSkew, Consent: r.Consent}
+		Note: r.Note, By: r.By, Delta: r.Delta, Skew: r.DeviceSkew, SentAt: utcOrZero(r.SentOccurredAt),
+		Consent: r.Consent}
+}
+
+func utcOrZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC()
 }
 
 func (d recordDoc) toDomain() domain.Record {
 	return domain.Record{ID: d.ID, ClientID: d.ClientID, MemberID: d.MemberID, TeamID: d.TeamID, CommuneCode: d.Commune,
 		VillageCode: d.Village, Service: d.Service, Household: d.Household, OccurredAt: d.OccurredAt, Day: domain.Date(d.Day),
 		RecordedAt: d.RecordedAt, Outcome: d.Outcome, Gender: d.Gender, AgeGroup: d.AgeGroup, Place: d.Place, Note: d.Note,
-		By: d.By, Delta: d.Delta, DeviceSkew: d.Skew, Consent: cmp.Or(d.Consent, domain.ConsentUnrecorded)}
+		By: d.By, Delta: d.Delta, DeviceSkew: d.Skew, SentOccurredAt: d.SentAt, Consent: cmp.Or(d.Consent, domain.ConsentUnrecorded)}
 }
 
 // InsertRecords stores records; a duplicate _id means the record was there.
@@ -158,30 +170,25 @@ func (s *Assistance) FindRecords(ctx context.Context, f domain.RecordFilter) ([]
 	return out, next, nil
 }
 
-// RecordsOfDeltasAfter returns the records carried by deltas of process after seq.
-func (s *Assistance) RecordsOfDeltasAfter(ctx context.Context, process string, seq int64) ([]domain.Record, error) {
-	q := bson.D{{Key: "delta", Value: bson.D{{Key: "$gt", Value: domain.DeltaID(process, seq)},
-		{Key: "$lt", Value: process + ";"}}}}
-	cur, err := s.coll.Find(ctx, q)
-	if err != nil {
-		return nil, wrap("records of deltas", err)
-	}
-	var out []domain.Record
-	for cur.Next(ctx) {
-		var d recordDoc
-		if err := cur.Decode(&d); err != nil {
-			return nil, wrap("records of deltas", err)
-		}
-		out = append(out, d.toDomain())
-	}
-	return out, wrap("records of deltas", cur.Err())
+// ScanRecords streams every record, with every field, to fn, in batches: the
+// full rebuild of the consolidated state and the benchmarks use it.
+func (s *Assistance) ScanRecords(ctx context.Context, fn func(domain.Record) error) error {
+	return s.scan(ctx, bson.D{}, 0, fn)
 }
 
-// ScanRecords streams every record (with the fields the rollups need) to fn,
-// in batches: the full rebuild of the coverage job and the benchmarks use it.
-func (s *Assistance) ScanRecords(ctx context.Context, fn func(domain.Record) error) error {
-	proj := bson.D{{Key: "note", Value: 0}, {Key: "client_id", Value: 0}, {Key: "by", Value: 0}}
-	cur, err := s.coll.Find(ctx, bson.D{}, options.Find().SetProjection(proj).SetBatchSize(1000))
+// ScanFirst streams the first n records in the collection's own order, the
+// cheapest read FerretDB has (its limit is passed to the database): the
+// benchmarks' measure of what reading n records costs.
+func (s *Assistance) ScanFirst(ctx context.Context, n int, fn func(domain.Record) error) error {
+	return s.scan(ctx, bson.D{}, n, fn)
+}
+
+func (s *Assistance) scan(ctx context.Context, q bson.D, limit int, fn func(domain.Record) error) error {
+	o := options.Find().SetBatchSize(1000)
+	if limit > 0 {
+		o.SetLimit(int64(limit))
+	}
+	cur, err := s.coll.Find(ctx, q, o)
 	if err != nil {
 		return wrap("scan records", err)
 	}
@@ -196,6 +203,67 @@ func (s *Assistance) ScanRecords(ctx context.Context, fn func(domain.Record) err
 		}
 	}
 	return wrap("scan records", cur.Err())
+}
+
+// HouseholdRecords returns the records that carry household hash (a scan of
+// the collection: on FerretDB about three minutes at a million records).
+func (s *Assistance) HouseholdRecords(ctx context.Context, hash string) ([]domain.Record, error) {
+	var out []domain.Record
+	err := s.scan(ctx, bson.D{{Key: "household", Value: hash}}, 0, func(r domain.Record) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// ForgetHousehold removes household hash from every record that carries it.
+func (s *Assistance) ForgetHousehold(ctx context.Context, hash string) (int, error) {
+	res, err := s.coll.UpdateMany(ctx, bson.D{{Key: "household", Value: hash}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: "household", Value: ""}}}})
+	if err != nil {
+		return 0, wrap("forget household", err)
+	}
+	return int(res.ModifiedCount), nil
+}
+
+// DropHouseholdsBefore removes the household hash of every record that
+// occurred before cutoff.
+func (s *Assistance) DropHouseholdsBefore(ctx context.Context, cutoff time.Time) (int, error) {
+	res, err := s.coll.UpdateMany(ctx, bson.D{{Key: "occurred_at", Value: bson.D{{Key: "$lt", Value: cutoff.UTC()}}},
+		{Key: "household", Value: bson.D{{Key: "$exists", Value: true}}}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: "household", Value: ""}}}})
+	if err != nil {
+		return 0, wrap("drop household hashes", err)
+	}
+	return int(res.ModifiedCount), nil
+}
+
+// exclusionDoc is a record excluded from the figures (an integrity flag
+// confirmed): a full rebuild leaves it out.
+type exclusionDoc struct {
+	ID     string    `bson:"_id"` // the record's
+	V      int       `bson:"v"`
+	Reason string    `bson:"reason"`
+	At     time.Time `bson:"at"`
+}
+
+// Exclude records that the record id is excluded (ErrConflict if it is already).
+func (s *Assistance) Exclude(ctx context.Context, id, reason string, at time.Time) error {
+	_, err := s.excluded.InsertOne(ctx, exclusionDoc{ID: id, V: schemaV, Reason: reason, At: at.UTC()})
+	return wrap("exclude record", err)
+}
+
+// Excluded returns the IDs of the excluded records.
+func (s *Assistance) Excluded(ctx context.Context) (map[string]bool, error) {
+	docs, err := findDocs[exclusionDoc](ctx, "excluded records", s.excluded, bson.D{})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(docs))
+	for _, d := range docs {
+		out[d.ID] = true
+	}
+	return out, nil
 }
 
 // CountRecords is the approximate number of records ($collStats, cheap on both backends).

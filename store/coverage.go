@@ -36,8 +36,12 @@ func newCoverage(db *mongo.Database) *Coverage {
 		history: db.Collection(collCoverageHistory), runs: db.Collection(collJobRuns)}
 }
 
+// coverageV is the schema version of the coverage documents.
+const coverageV = 1
+
 type latestDoc struct {
 	ID      string    `bson:"_id"`
+	V       int       `bson:"v"`
 	Date    string    `bson:"date"`
 	RunID   string    `bson:"run_id"`
 	Updated time.Time `bson:"updated"`
@@ -47,6 +51,7 @@ type latestDoc struct {
 
 type dayDocC struct {
 	ID       string    `bson:"_id"`
+	V        int       `bson:"v"`
 	RunID    string    `bson:"run_id"`
 	Computed time.Time `bson:"computed"`
 	Rows     string    `bson:"rows"`
@@ -54,6 +59,7 @@ type dayDocC struct {
 
 type historyDoc struct {
 	ID      string `bson:"_id"` // commune:year
+	V       int    `bson:"v"`
 	Commune string `bson:"commune"`
 	Year    string `bson:"year"`
 	Rows    string `bson:"rows"` // JSON object date → row (without villages)
@@ -72,7 +78,7 @@ func (s *Coverage) SaveCoverage(ctx context.Context, date domain.Date, rows []do
 		return fmt.Errorf("store: coverage rows: %w", err)
 	}
 	if _, err := s.days.ReplaceOne(ctx, bson.D{{Key: "_id", Value: string(date)}},
-		dayDocC{ID: string(date), RunID: runID, Computed: now, Rows: string(b)}, upsert()); err != nil {
+		dayDocC{ID: string(date), V: coverageV, RunID: runID, Computed: now, Rows: string(b)}, upsert()); err != nil {
 		return wrap("save coverage day", err)
 	}
 	// Each commune's history of the year: read in one query, written in one
@@ -101,7 +107,7 @@ func (s *Coverage) SaveCoverage(ctx context.Context, date domain.Date, rows []do
 		m[date] = r
 		hb, _ := json.Marshal(m)
 		models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: ids[i]}}).
-			SetReplacement(historyDoc{ID: ids[i], Commune: r.CommuneCode, Year: year, Rows: string(hb)}).SetUpsert(true))
+			SetReplacement(historyDoc{ID: ids[i], V: coverageV, Commune: r.CommuneCode, Year: year, Rows: string(hb)}).SetUpsert(true))
 	}
 	if len(models) > 0 {
 		if _, err := s.history.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
@@ -112,7 +118,7 @@ func (s *Coverage) SaveCoverage(ctx context.Context, date domain.Date, rows []do
 	for _, l := range latest {
 		rb, _ := json.Marshal(l.Row)
 		tb, _ := json.Marshal(l.Trend)
-		d := latestDoc{ID: l.Row.CommuneCode, Date: string(l.Row.Date), RunID: runID, Updated: now, Row: string(rb), Trend: string(tb)}
+		d := latestDoc{ID: l.Row.CommuneCode, V: coverageV, Date: string(l.Row.Date), RunID: runID, Updated: now, Row: string(rb), Trend: string(tb)}
 		models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.ID}}).SetReplacement(d).SetUpsert(true))
 	}
 	if len(models) > 0 {

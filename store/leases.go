@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -18,8 +19,8 @@ const collLeases = "leases"
 // "<key>#<epoch>": taking a lease inserts the next epoch, and the unique _id
 // lets exactly one contender win it. Only the owner of an epoch updates it.
 type Leases struct {
-	coll *mongo.Collection
-	now  func() time.Time
+	coll, procs *mongo.Collection
+	now         func() time.Time
 }
 
 type leaseDoc struct {
@@ -53,7 +54,7 @@ func (s *Leases) AcquireLease(ctx context.Context, key, owner string, ttl time.D
 	switch {
 	case err == nil && cur.Owner == owner && cur.Until.After(now):
 		return s.RenewLease(ctx, cur, ttl)
-	case err == nil && cur.Until.After(now):
+	case err == nil && cur.Until.After(now) && !s.ownerDead(ctx, cur.Owner, now):
 		return domain.Lease{}, fmt.Errorf("store: lease %s held by %s: %w", key, cur.Owner, domain.ErrConflict)
 	case err != nil && !errorsIs(err, domain.ErrNotFound):
 		return domain.Lease{}, err
@@ -68,6 +69,20 @@ func (s *Leases) AcquireLease(ctx context.Context, key, owner string, ttl time.D
 	// Keep the collection small: older epochs are history.
 	_, _ = s.coll.DeleteMany(ctx, bson.D{{Key: "key", Value: key}, {Key: "epoch", Value: bson.D{{Key: "$lt", Value: next.Epoch - 2}}}})
 	return next.lease(), nil
+}
+
+// ownerDead reports whether the process that holds a lease (its owner up to
+// the first "/") stopped or went without a heartbeat for domain.DeadAfter: a
+// server killed while it held a lease gives it up in seconds, not at its
+// expiry. An owner that never registered (a command-line run) is not known
+// dead.
+func (s *Leases) ownerDead(ctx context.Context, owner string, now time.Time) bool {
+	id, _, _ := strings.Cut(owner, "/")
+	var d processDoc
+	if err := s.procs.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+		return false
+	}
+	return d.Stopped || d.Heartbeat.Before(now.Add(-domain.DeadAfter))
 }
 
 // RenewLease extends l if it is still the newest epoch and unexpired.

@@ -15,7 +15,6 @@ const collProcesses = "processes"
 // Processes is the registry of running servers (crash recovery of deltas).
 type Processes struct {
 	coll *mongo.Collection
-	*Assistance
 }
 
 type processDoc struct {
@@ -26,14 +25,14 @@ type processDoc struct {
 	Heartbeat time.Time `bson:"heartbeat"`
 	Flushed   int64     `bson:"flushed"`
 	Stopped   bool      `bson:"stopped"`
-	Recovered bool      `bson:"recovered"`
+	Inflight  time.Time `bson:"inflight,omitempty"`
 }
 
 // SaveProcess writes p; each process writes only its own document, and only
 // the consolidator marks a dead one recovered.
 func (s *Processes) SaveProcess(ctx context.Context, p domain.Process) error {
 	_, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: p.ID}}, processDoc{ID: p.ID, Host: p.Host, PID: p.PID,
-		Started: p.Started.UTC(), Heartbeat: p.Heartbeat.UTC(), Flushed: p.Flushed, Stopped: p.Stopped, Recovered: p.Recovered}, upsert())
+		Started: p.Started.UTC(), Heartbeat: p.Heartbeat.UTC(), Flushed: p.Flushed, Stopped: p.Stopped, Inflight: utcOrZero(p.Inflight)}, upsert())
 	return wrap("save process", err)
 }
 
@@ -46,17 +45,16 @@ func (s *Processes) Processes(ctx context.Context) ([]domain.Process, error) {
 	out := make([]domain.Process, len(docs))
 	for i, d := range docs {
 		out[i] = domain.Process{ID: d.ID, Host: d.Host, PID: d.PID, Started: d.Started, Heartbeat: d.Heartbeat,
-			Flushed: d.Flushed, Stopped: d.Stopped, Recovered: d.Recovered}
+			Flushed: d.Flushed, Stopped: d.Stopped, Inflight: d.Inflight}
 	}
 	return out, nil
 }
 
-// DeleteProcesses removes the entries of processes that stopped, or whose
-// records were recovered, with no heartbeat since before: nothing needs them.
-// A dead process not yet recovered stays for the consolidator.
+// DeleteProcesses removes the entries of processes with no heartbeat since
+// before, stopped or dead: a process is dead after domain.DeadAfter (seconds),
+// and nothing reads an entry that old (the leases ask about the living).
 func (s *Processes) DeleteProcesses(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.coll.DeleteMany(ctx, bson.D{{Key: "heartbeat", Value: bson.D{{Key: "$lt", Value: before.UTC()}}},
-		{Key: "$or", Value: bson.A{bson.D{{Key: "stopped", Value: true}}, bson.D{{Key: "recovered", Value: true}}}}})
+	res, err := s.coll.DeleteMany(ctx, bson.D{{Key: "heartbeat", Value: bson.D{{Key: "$lt", Value: before.UTC()}}}})
 	if err != nil {
 		return 0, wrap("delete processes", err)
 	}

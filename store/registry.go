@@ -434,24 +434,25 @@ type claimDoc struct {
 }
 
 // registryDoc is a commune's registry. Its villages, teams and members are
-// one JSON string (Body, format 2): FerretDB stores every nested value with a
-// type schema and decodes it field by field, which made a national read of
-// the registries (3,321 documents, 340,000 members) take 50 s over PostgreSQL;
-// one string per commune decodes in a fraction of that on either backend. The
-// arrays are format 1, still read for documents written before.
+// one JSON string (Body): FerretDB stores every nested value with a type
+// schema and decodes it field by field, which made a national read of the
+// registries (3,321 documents, 340,000 members) take 50 s over PostgreSQL;
+// one string per commune decodes in a fraction of that on either backend
+// (`cdt export registries` gives them as ordinary documents). Format is the
+// schema version of the document.
 type registryDoc struct {
-	ID        string       `bson:"_id"`
-	Version   int64        `bson:"version"`
-	Seq       seqDoc       `bson:"seq"`
-	Format    int          `bson:"format,omitempty"`
-	Body      string       `bson:"body,omitempty"`
-	Villages  []villageDoc `bson:"villages,omitempty"`
-	Teams     []teamDoc    `bson:"teams,omitempty"`
-	Members   []memberDoc  `bson:"members,omitempty"`
-	UpdatedAt time.Time    `bson:"updated_at"`
+	ID        string    `bson:"_id"`
+	Version   int64     `bson:"version"`
+	Seq       seqDoc    `bson:"seq"`
+	Format    int       `bson:"format"`
+	Body      string    `bson:"body"`
+	UpdatedAt time.Time `bson:"updated_at"`
 }
 
-// registryBody is the JSON of a format-2 registryDoc's Body.
+// registryFormat is the schema version of registry documents.
+const registryFormat = 2
+
+// registryBody is the JSON of a registryDoc's Body.
 type registryBody struct {
 	Villages []villageDoc `json:"v"`
 	Teams    []teamDoc    `json:"t"`
@@ -512,13 +513,15 @@ type eventDoc struct {
 
 func toRegistryDoc(g *domain.CommuneRegistry, now time.Time) registryDoc {
 	d := registryDoc{ID: g.Code, Version: g.Version, Seq: seqDoc{g.Seq.Village, g.Seq.Team, g.Seq.Member}, UpdatedAt: now,
-		Format: 2, Villages: make([]villageDoc, len(g.Villages)), Teams: make([]teamDoc, len(g.Teams)), Members: make([]memberDoc, len(g.Members))}
+		Format: registryFormat}
+	body := registryBody{Villages: make([]villageDoc, len(g.Villages)), Teams: make([]teamDoc, len(g.Teams)),
+		Members: make([]memberDoc, len(g.Members))}
 	for i, v := range g.Villages {
-		d.Villages[i] = villageDoc{Code: v.Code, Name: v.Name, Type: v.Type, Households: v.Households, Active: v.Active,
+		body.Villages[i] = villageDoc{Code: v.Code, Name: v.Name, Type: v.Type, Households: v.Households, Active: v.Active,
 			CreatedAt: bsonTime(v.CreatedAt), UpdatedAt: bsonTime(v.UpdatedAt)}
 	}
 	for i, t := range g.Teams {
-		d.Teams[i] = teamDoc{ID: t.ID, VillageCode: t.VillageCode, Name: t.Name, EstablishedOn: string(t.EstablishedOn),
+		body.Teams[i] = teamDoc{ID: t.ID, VillageCode: t.VillageCode, Name: t.Name, EstablishedOn: string(t.EstablishedOn),
 			DecisionNo: t.DecisionNo, Active: t.Active, CreatedAt: bsonTime(t.CreatedAt), UpdatedAt: bsonTime(t.UpdatedAt)}
 	}
 	for i, m := range g.Members {
@@ -528,42 +531,41 @@ func toRegistryDoc(g *domain.CommuneRegistry, now time.Time) registryDoc {
 		for _, e := range m.History {
 			md.History = append(md.History, eventDoc{At: bsonTime(e.At), Kind: e.Kind, TeamID: e.TeamID, Position: string(e.Position), By: e.By})
 		}
-		d.Members[i] = md
+		body.Members[i] = md
 	}
-	body, err := json.Marshal(registryBody{Villages: d.Villages, Teams: d.Teams, Members: d.Members})
+	b, err := json.Marshal(body)
 	if err != nil { // plain strings, numbers and times: cannot fail
 		panic(fmt.Sprintf("store: encode registry %s: %v", g.Code, err))
 	}
-	d.Body, d.Villages, d.Teams, d.Members = string(body), nil, nil, nil
+	d.Body = string(b)
 	return d
 }
 
-// bsonTime is t as a BSON date keeps it (UTC, milliseconds), so that format 2
-// reads back what format 1 did.
+// bsonTime is t as a BSON date keeps it (UTC, milliseconds).
 func bsonTime(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 func (d registryDoc) toDomain() (*domain.CommuneRegistry, error) {
-	if d.Format >= 2 {
-		var b registryBody
-		if err := json.Unmarshal([]byte(d.Body), &b); err != nil {
-			return nil, fmt.Errorf("store: registry %s: %w", d.ID, err)
-		}
-		d.Villages, d.Teams, d.Members = b.Villages, b.Teams, b.Members
+	if d.Format != registryFormat {
+		return nil, fmt.Errorf("store: registry %s: format %d, want %d", d.ID, d.Format, registryFormat)
+	}
+	var b registryBody
+	if err := json.Unmarshal([]byte(d.Body), &b); err != nil {
+		return nil, fmt.Errorf("store: registry %s: %w", d.ID, err)
 	}
 	g := &domain.CommuneRegistry{Code: d.ID, Version: d.Version,
 		Seq:      domain.RegistrySeq{Village: d.Seq.Village, Team: d.Seq.Team, Member: d.Seq.Member},
-		Villages: make([]domain.Village, len(d.Villages)), Teams: make([]domain.Team, len(d.Teams)),
-		Members: make([]domain.Member, len(d.Members))}
-	for i, v := range d.Villages {
+		Villages: make([]domain.Village, len(b.Villages)), Teams: make([]domain.Team, len(b.Teams)),
+		Members: make([]domain.Member, len(b.Members))}
+	for i, v := range b.Villages {
 		g.Villages[i] = domain.Village{Code: v.Code, CommuneCode: d.ID, Name: v.Name, Type: v.Type, Households: v.Households,
 			Active: v.Active, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
 	}
-	for i, t := range d.Teams {
+	for i, t := range b.Teams {
 		g.Teams[i] = domain.Team{ID: t.ID, CommuneCode: d.ID, VillageCode: t.VillageCode, Name: t.Name,
 			EstablishedOn: domain.Date(t.EstablishedOn), DecisionNo: t.DecisionNo, Active: t.Active,
 			CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 	}
-	for i, m := range d.Members {
+	for i, m := range b.Members {
 		dm := domain.Member{ID: m.ID, CommuneCode: d.ID, TeamID: m.TeamID, FullName: m.FullName, Phone: m.Phone,
 			Position: domain.Position(m.Position), Affiliation: m.Affiliation, Gender: m.Gender, BirthYear: m.BirthYear,
 			Active: m.Active, JoinedOn: domain.Date(m.JoinedOn), LeftOn: domain.Date(m.LeftOn),

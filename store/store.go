@@ -29,6 +29,7 @@ const (
 	collUsers            = "users"
 	collSessions         = "sessions"
 	collSessionClaims    = "session_claims"
+	collExcluded         = "assistance_excluded"
 	collRevocations      = "revocations"
 	collLoginThrottles   = "login_throttles"
 )
@@ -107,10 +108,10 @@ func Open(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	d.Users = &Users{coll: db.Collection(collUsers)}
 	d.Sessions = &Sessions{coll: db.Collection(collSessions), claims: db.Collection(collSessionClaims),
 		revocations: db.Collection(collRevocations)}
-	d.Assistance = &Assistance{coll: db.Collection(collAssistance)}
+	d.Assistance = &Assistance{coll: db.Collection(collAssistance), excluded: db.Collection(collExcluded)}
 	d.Rollups = newRollups(db)
-	d.Processes = &Processes{coll: db.Collection(collProcesses), Assistance: d.Assistance}
-	d.Leases = &Leases{coll: db.Collection(collLeases), now: o.Now}
+	d.Processes = &Processes{coll: db.Collection(collProcesses)}
+	d.Leases = &Leases{coll: db.Collection(collLeases), procs: db.Collection(collProcesses), now: o.Now}
 	d.Coverage = newCoverage(db)
 	d.Trainings = newTrainings(db, o.Now)
 	d.Privacy = newPrivacy(db, o.Now)

@@ -17,7 +17,7 @@ import (
 // benchCmd runs the benchmarks against the real binary (this executable).
 func benchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: cdt bench registry|ingest|scale|login|audit|ferretdb [--requests N] [--concurrency 1,8,32] [--sizes …] [--mongo-uri URI]")
+		return errors.New("usage: cdt bench registry|ingest|scale|e2e|probe|login|audit|ferretdb [--requests N] [--concurrency 1,8,32] [--sizes …] [--mongo-uri URI]")
 	}
 	fs := newFlagSet("bench "+args[0], stderr)
 	requests := fs.Int("requests", 500, "requests per measurement")
@@ -26,10 +26,14 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	sizesF := fs.String("sizes", "10000,100000,1000000", "scale: record counts; audit: event counts")
 	readsF := fs.String("read-sizes", "10000,1000000", "scale: the sizes at which reads are measured")
 	labelF := fs.String("label", "", "scale: the backend's name in the report")
-	records := fs.Int("records", 1000, "addday: records of the new day")
+	records := fs.Int("records", 1000, "addday: records of the new day; e2e: records stored before")
+	rate := fs.Int("rate", 525, "e2e: records per second offered")
+	duration := fs.Duration("duration", time.Minute, "e2e: how long the sustained load lasts")
+	burst := fs.Int("burst", 55_000, "e2e: records of the burst (10 per member)")
 	pgURL := fs.String("postgresql-url", "postgres://ferretdb:ferretdb@127.0.0.1:5432/ferretdb", "ferretdb: the PostgreSQL database")
 	addr := fs.String("addr", "127.0.0.1:27018", "ferretdb: where to listen")
 	national := fs.Bool("national", false, "registry: seed the national registry instead of the demo data")
+	quick := fs.Bool("quick", false, "probe: small sizes only")
 	audit := fs.Bool("audit", true, "ingest: with the audit trail (false: without, to compare)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -82,9 +86,21 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		<-ctx.Done()
 		db.Stop()
 		return nil
+	case "probe":
+		return bench.Probe(ctx, bench.ProbeOptions{MongoURI: *uri, Quick: *quick, Out: stdout, Log: stderr})
 	case "ingest":
-		_, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: *requests, Concurrency: cs, MongoURI: *uri, Out: stdout,
+		var sizes []int
+		if flagSet(fs, "sizes") {
+			if sizes, err = ints(*sizesF); err != nil {
+				return err
+			}
+		}
+		_, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: *requests, Concurrency: cs, Sizes: sizes, MongoURI: *uri, Out: stdout,
 			NoAudit: !*audit})
+		return err
+	case "e2e":
+		_, err := bench.E2E(ctx, bench.E2EOptions{Bin: bin, Records: *records, Rate: *rate, Duration: *duration, Burst: *burst,
+			MongoURI: *uri, Label: *labelF, Out: stdout, Log: stderr})
 		return err
 	case "audit":
 		sizes, err := ints(*sizesF)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hue-cdt/cdt/internal/bench"
 )
@@ -26,11 +27,14 @@ func TestBenchmarksRunSmall(t *testing.T) {
 		if r.Records != 800 || r.Full <= 0 || r.Nightly <= 0 || r.NightlyRecords != 100 || r.FullRSS <= 0 || r.NightlyRSS <= 0 {
 			t.Fatalf("row %+v", r)
 		}
-		for _, name := range []string{"GET /api/v1/coverage/communes", "commune dashboard", "province dashboard",
-			"GET /api/v1/assistance?member=", "GET /api/v1/teams?commune="} {
+		for _, name := range append([]string{"GET /api/v1/coverage/communes", "commune dashboard", "province dashboard",
+			"GET /api/v1/assistance?member=", "GET /api/v1/teams?commune="}, bench.RecordReadNames...) {
 			if s := r.Reads[name]; s.N != 10 || s.Errors != 0 || s.P95 <= 0 {
 				t.Errorf("%s: %+v", name, s)
 			}
+		}
+		if len(r.Exports) != 3 || r.Exports[0].Export <= 0 || r.Exports[0].Scan <= 0 || r.Exports[0].ServerRSS <= 0 {
+			t.Errorf("exports %+v", r.Exports)
 		}
 		if !strings.Contains(out.String(), "| 800 |") || !strings.Contains(out.String(), "province dashboard") {
 			t.Errorf("report:\n%s", out.String())
@@ -39,16 +43,43 @@ func TestBenchmarksRunSmall(t *testing.T) {
 
 	t.Run("ingest", func(t *testing.T) {
 		var out strings.Builder
-		res, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: 40, Concurrency: []int{1, 4}, Out: &out})
+		res, err := bench.Ingest(ctx, bench.IngestOptions{Bin: bin, Requests: 40, Concurrency: []int{1, 4}, Sizes: []int{0, 300}, Out: &out})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res) != 2 || res[1].Clients != 4 {
+		if len(res) != 4 || res[1].Clients != 4 || res[3].Records != 300 {
 			t.Fatalf("results %+v", res)
 		}
 		for _, r := range res {
 			if r.API.N < 40 || r.API.Errors != 0 || r.Raw.N < 40 || r.Raw.Errors != 0 || r.API.P99 <= 0 || r.Raw.P99 <= 0 {
 				t.Errorf("%d clients: api %+v raw %+v", r.Clients, r.API, r.Raw)
+			}
+		}
+	})
+
+	t.Run("e2e", func(t *testing.T) {
+		var out strings.Builder
+		r, err := bench.E2E(ctx, bench.E2EOptions{Bin: bin, Records: 500, Rate: 40, Duration: 2 * time.Second, Burst: 200,
+			Clients: 4, Out: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Errors != 0 || r.Acked <= 0 || r.Applied <= 0 || r.BurstRecords != 200 || r.BurstIn < r.BurstAcked {
+			t.Fatalf("result %+v", r)
+		}
+		if !strings.Contains(out.String(), "all applied after s") {
+			t.Errorf("report:\n%s", out.String())
+		}
+	})
+
+	t.Run("probe", func(t *testing.T) {
+		var out strings.Builder
+		if err := bench.Probe(ctx, bench.ProbeOptions{Quick: true, Out: &out}); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"FindOne _id ms", "InsertMany of 100 docs/s", "collections", "DeleteOne _id"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("report lacks %q:\n%s", want, out.String())
 			}
 		}
 	})

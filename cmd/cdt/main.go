@@ -61,7 +61,8 @@ commands:
   jobs run coverage     run the coverage job once, now (--full: rebuild from every record)
   seed                  write a generated data set: --scale hue|national [--records N] [--days D] [--seed N]
   import registry FILE  import villages, teams and members from a spreadsheet (XLSX or CSV) [--commune CODE] [--dry-run]
-  bench registry|ingest|scale|login|audit   the benchmarks of BENCHMARKS.md
+  export registries|rollups|coverage|records   what the database keeps compactly, as ordinary documents or CSV
+  bench registry|ingest|scale|e2e|probe|login|audit   the benchmarks of BENCHMARKS.md
 
 Run "cdt <command> -h" for the flags of a command.
 `
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return jobsRun(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "import":
 		return importCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":

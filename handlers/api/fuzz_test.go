@@ -53,7 +53,7 @@ func FuzzDecodeBatch(f *testing.F) {
 			if bad[i] != nil {
 				continue
 			}
-			rec, _, err := domain.RecordFor(in, m, reg, "lan", now)
+			rec, _, err := domain.RecordFor(in, m, reg, "lan", now, 0)
 			var ve *domain.ValidationError
 			switch {
 			case err != nil && !errors.As(err, &ve):

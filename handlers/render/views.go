@@ -102,6 +102,7 @@ func (v *views) funcs(lang string) template.FuncMap {
 		"add":     func(a, b int) int { return a + b },
 		"meter":   Meter,
 		"bar":     BarWidth,
+		"list":    func(v ...any) []any { return v }, // several arguments for a sub-template
 	}
 }
 

@@ -333,7 +333,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	}
 	a.Server = handlers.New(handlers.Deps{
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Throttles: a.Store.Throttles, Auth: a.Auth,
-		Ingest: a.Ingest, Live: a.Live, Records: a.Store.Assistance, Coverage: a.Store.Coverage, Jobs: a,
+		Ingest: a.Ingest, Live: a.Live, Records: a.Live, Coverage: a.Store.Coverage, Jobs: a,
 		Trainings: a.Store.Trainings, TrainingTarget: 0.9, Audit: trail, AuditTrail: a.Store.Audit,
 		Privacy: a.Store.Privacy, Care: a.householdCare(), RetentionYears: cfg.RetentionYears,
 		Ready: a.Store.Ready, RequestTimeout: cfg.RequestTimeout, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
@@ -373,12 +373,12 @@ func (a *App) prepare(ctx context.Context) error {
 	}
 	a.Process = newProcessID()
 	a.Audit = &audit.Writer{Store: st.Audit, Process: a.Process, Now: a.Cfg.Now, Log: a.Log}
-	a.Ingest = &ingest.Service{Registry: st.Registry, Store: st.Assistance, Rollups: st.Rollups, Processes: st.Processes,
+	a.Ingest = &ingest.Service{Registry: st.Registry, Store: st.Assistance, Deltas: st.Rollups, Processes: st.Processes,
 		Key: []byte(key), Now: a.Cfg.Now, Logger: a.Log, Process: a.Process, Observe: a.observeRecords}
 	a.Ingest.Objected = &ingest.Objections{Store: st.Privacy}
-	a.Live = &ingest.Live{Rollups: st.Rollups, Ingest: a.Ingest}
+	a.Live = &ingest.Live{State: st.Rollups, Records: st.Assistance}
 	a.Consolidator = &jobs.Consolidator{Store: st.Rollups, Processes: st.Processes, Scanner: st.Assistance,
-		Now: a.Cfg.Now, Log: a.Log}
+		Excluded: st.Assistance.Excluded, Now: a.Cfg.Now, Log: a.Log}
 	hour, minute, _ := a.Cfg.coverageAt()
 	a.Coverage = &jobs.Coverage{Units: a.Units, Registry: st.Registry, Store: st.Coverage, Consolidator: a.Consolidator,
 		Leases: st.Leases, Owner: a.Process, Now: a.Cfg.Now, Log: a.Log, AtHour: hour, AtMinute: minute,
@@ -507,12 +507,33 @@ func (a *App) CreateUser(ctx context.Context, username, password string, role do
 	return nil
 }
 
-// Consolidate applies pending deltas under the consolidation lease.
+// Consolidate applies pending deltas under the consolidation lease (when
+// there are any, or the state must be rebuilt).
 func (a *App) Consolidate(ctx context.Context) error {
+	if pending, err := a.Store.Rollups.PendingDeltas(ctx, 1); err != nil || len(pending) == 0 {
+		if err != nil {
+			return err
+		}
+		st, err := a.Store.Rollups.State(ctx)
+		if err != nil || st.Schema == domain.StateSchema {
+			return err
+		}
+	}
 	return jobs.WithLease(ctx, a.Store.Leases, jobs.ConsolidateLease, a.Process, a.Cfg.JobLeaseTTL, func(ctx context.Context) error {
 		_, err := a.Consolidator.Run(ctx)
 		return err
 	})
+}
+
+// RecordCare changes what is counted of stored records (domain.RecordCare):
+// excluding a record, a household's records, forgetting a household,
+// dropping old household hashes. Each change waits for the consolidation
+// lease: the consolidated state has one writer.
+func (a *App) RecordCare() domain.RecordCare {
+	return &jobs.Care{Consolidator: a.Consolidator, Records: a.Store.Assistance,
+		Lease: func(ctx context.Context, fn func(context.Context) error) error {
+			return jobs.UnderLease(ctx, a.Store.Leases, jobs.ConsolidateLease, a.Process+"/care", a.Cfg.JobLeaseTTL, fn)
+		}}
 }
 
 // Start runs the background work of a server: the flushing of assistance
@@ -528,7 +549,9 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	sched.Observe = a.Metrics.Job
-	if err := sched.Every("consolidate", 15*time.Second, func(ctx context.Context) error {
+	// Deltas are consolidated as they come (a pass costs a few reads when
+	// there is nothing to do), so that lists and counts lag by about a second.
+	if err := sched.Every("consolidate", time.Second, func(ctx context.Context) error {
 		err := a.Consolidate(ctx)
 		if errors.Is(err, domain.ErrJobRunning) {
 			return nil

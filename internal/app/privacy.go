@@ -3,13 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/hue-cdt/cdt/domain"
-	"github.com/hue-cdt/cdt/handlers/core"
 	"github.com/hue-cdt/cdt/jobs"
 )
 
@@ -32,19 +30,8 @@ func retentionFromEnv(getenv func(string) string, c *Config) error {
 }
 
 // householdCare is what fulfils citizens' data requests and drops old
-// hashes: the record care of the consolidated state, App.RecordCare
-// (jobs.Care, branch h2-data). Until that branch is merged it is looked up
-// by name so that this code builds on either side of the merge; nil without
-// it (fulfilling answers 503, no retention sweep). After the merge this is
-// `return a.RecordCare()`.
-func (a *App) householdCare() core.HouseholdCare {
-	m := reflect.ValueOf(a).MethodByName("RecordCare")
-	if !m.IsValid() || m.Type().NumIn() != 0 || m.Type().NumOut() != 1 {
-		return nil
-	}
-	care, _ := m.Call(nil)[0].Interface().(core.HouseholdCare)
-	return care
-}
+// hashes: the record care of the consolidated state (App.RecordCare).
+func (a *App) householdCare() domain.RecordCare { return a.RecordCare() }
 
 // hashDropper removes the household hashes of records older than a cutoff
 // (domain.RecordCare.DropHouseholdsBefore).
@@ -64,11 +51,7 @@ func RetentionCutoff(now time.Time, years int) time.Time {
 // every commune's list and scans the records, so it runs once a day (the
 // cutoff moves by a day), not at every clean-up.
 func (a *App) addRetention(c *jobs.Cleanup) {
-	d, ok := a.householdCare().(hashDropper)
-	if !ok {
-		return
-	}
-	c.Add("household_hashes", retentionSweep(d, a.Cfg.RetentionYears))
+	c.Add("household_hashes", retentionSweep(a.householdCare(), a.Cfg.RetentionYears))
 }
 
 func retentionSweep(d hashDropper, years int) jobs.Sweep {

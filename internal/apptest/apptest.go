@@ -62,7 +62,9 @@ var Start = time.Date(2026, 11, 21, 2, 0, 0, 0, time.UTC)
 // AdminPassword is the password of the login "admin" in every Env.
 const AdminPassword = "admin-password-1"
 
-// New starts a stack on a fresh database; change cfg with configure.
+// New starts a stack on a fresh database; change cfg with configure. Every
+// /api/v1 request sent to it, and its answer, are checked against the
+// OpenAPI document (openapi.go).
 func New(t testing.TB, configure ...func(*app.Config)) *Env {
 	t.Helper()
 	clock := &Clock{t: Start}
@@ -88,7 +90,7 @@ func New(t testing.TB, configure ...func(*app.Config)) *Env {
 		_ = a.Store.Drop(ctx)
 		a.Close(ctx)
 	})
-	return &Env{T: t, App: a, Clock: clock, h: a.Server.Handler()}
+	return &Env{T: t, App: a, Clock: clock, h: specCheck{t: t, next: a.Server.Handler()}}
 }
 
 // Response is an answer of the server.
@@ -212,5 +214,5 @@ func (e *Env) Twin() *Env {
 		defer cancel()
 		a.Close(ctx)
 	})
-	return &Env{T: e.T, App: a, Clock: e.Clock, h: a.Server.Handler()}
+	return &Env{T: e.T, App: a, Clock: e.Clock, h: specCheck{t: e.T, next: a.Server.Handler()}}
 }

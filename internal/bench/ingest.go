@@ -6,7 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +22,7 @@ type IngestOptions struct {
 	Bin         string
 	Requests    int   // per concurrency level
 	Concurrency []int // clients; each is a distinct member
+	Sizes       []int // records stored before (cdt seed); default 0
 	MongoURI    string
 	Out         io.Writer
 	// NoAudit runs the server without its audit trail (CDT_DEBUG_NO_AUDIT),
@@ -32,32 +32,55 @@ type IngestOptions struct {
 
 // IngestResult is one line of the ingest table.
 type IngestResult struct {
+	Records  int // stored before
 	Clients  int
 	API, Raw Stats
 }
 
 // Ingest measures POST /api/v1/assistance through the real server with 1, 8 and
-// 32 concurrent clients (distinct members, valid records), and beside it the
-// database's own limit: driver InsertOne of the same documents with the same
-// concurrency, into a collection of the same shape in the same database.
+// 32 concurrent clients (distinct members, valid records), on a database that
+// holds each of Sizes records, and beside it the database's own limit: driver
+// InsertOne of the same documents with the same concurrency into the same
+// assistance collection.
 func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
+	if len(o.Sizes) == 0 {
+		o.Sizes = []int{0}
+	}
+	var results []IngestResult
+	for _, size := range o.Sizes {
+		rs, err := ingestAt(ctx, o, size)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, rs...)
+	}
+	label := backend(o.MongoURI) + ", audit trail on"
+	if o.NoAudit {
+		label = backend(o.MongoURI) + ", audit trail off"
+	}
+	writeIngest(o.Out, results, label)
+	return results, nil
+}
+
+func ingestAt(ctx context.Context, o IngestOptions, size int) ([]IngestResult, error) {
 	dir, err := os.MkdirTemp("", "cdt-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	env := []string{"CDT_DATA_DIR=" + dir, "CDT_ADDR=127.0.0.1:0", "CDT_DEMO=true", "CDT_ADMIN_PASSWORD=bench-admin-1",
-		"CDT_LOG_LEVEL=info", "CDT_DB=bench_ingest", "CDT_ASSIST_RATE=1000000", "CDT_LOGIN_RATE=1000"}
+	dbName := fmt.Sprintf("bench_ingest_%d", size)
+	env := []string{"CDT_DATA_DIR=" + dir, "CDT_ADMIN_PASSWORD=bench-admin-1", "CDT_JWT_SECRET=" + benchSecret,
+		"CDT_LOG_LEVEL=warn", "CDT_DB=" + dbName, "CDT_ASSIST_RATE=1000000", "CDT_COVERAGE_CHECK=1h", "CDT_COVERAGE_AT=23:59"}
 	if o.MongoURI != "" {
 		env = append(env, "CDT_MONGO_URI="+o.MongoURI)
 	}
 	if o.NoAudit {
 		env = append(env, "CDT_DEBUG_NO_AUDIT=true")
 	}
-	if err := dropDatabase(ctx, o.MongoURI, "bench_ingest"); err != nil {
+	if _, _, err := child(ctx, o.Bin, env, "seed", "--scale", "hue", "--records", fmt.Sprint(size), "--replace", "--quiet"); err != nil {
 		return nil, err
 	}
-	srv, err := Start(ctx, o.Bin, env)
+	srv, err := Start(ctx, o.Bin, append(env, "CDT_ADDR=127.0.0.1:0", "CDT_LOG_LEVEL=info"))
 	if err != nil {
 		return nil, err
 	}
@@ -66,38 +89,30 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 	if uri == "" {
 		uri = srv.DBURI
 	}
-	admin := NewClient(srv.Addr)
-	if err := admin.Login("demo.tinh", "demo12345"); err != nil {
+	db, err := store.Open(ctx, uri, dbName, store.Options{})
+	if err != nil {
 		return nil, err
 	}
-	// The first start computes the demo's past nights in the background:
-	// measure once the server is quiet.
-	if err := waitQuiet(ctx, admin); err != nil {
+	defer db.Close(context.WithoutCancel(ctx))
+	all, err := e2eMembers(ctx, db)
+	if err != nil {
 		return nil, err
 	}
 	maxC := 0
 	for _, c := range o.Concurrency {
 		maxC = max(maxC, c)
 	}
-	members, err := benchMembers(admin, maxC)
-	if err != nil {
-		return nil, err
+	if len(all) < maxC {
+		return nil, fmt.Errorf("bench: only %d members", len(all))
 	}
-	clients := make([]*Client, len(members))
-	for i, m := range members {
-		clients[i] = NewClient(srv.Addr)
-		clients[i].HTTP = admin.HTTP
-		if err := clients[i].Login(m.login, "bench-pass-1"); err != nil {
-			return nil, err
-		}
-	}
+	members := all[:maxC]
+	api := NewClient(srv.Addr)
 	mc, err := mongo.Connect(options.Client().ApplyURI(uri).SetMaxPoolSize(uint64(maxC + 8)))
 	if err != nil {
 		return nil, err
 	}
 	defer mc.Disconnect(context.Background())
-	raw := mc.Database("bench_ingest").Collection("bench_raw")
-	_ = raw.Drop(ctx)
+	raw := mc.Database(dbName).Collection("assistance")
 
 	var results []IngestResult
 	for _, conc := range o.Concurrency {
@@ -113,108 +128,55 @@ func Ingest(ctx context.Context, o IngestOptions) ([]IngestResult, error) {
 				"outcome":     "done", "citizen_gender": "f", "citizen_age_group": "36_60", "place": "door"}
 		}
 		// Warm up, then measure. Worker w always uses member w.
-		LoadWorkers(min(200, o.Requests), conc, func(w, _ int) error {
-			return postRecord(clients[w%len(clients)], body(w))
-		})
-		api := LoadWorkers(o.Requests, conc, func(w, _ int) error {
-			return postRecord(clients[w%len(clients)], body(w))
-		})
+		post := func(w, _ int) error {
+			m := members[w%len(members)]
+			st, err := api.postAs(m, "/api/v1/assistance", body(w))
+			if err == nil && st != 201 {
+				err = fmt.Errorf("status %d", st)
+			}
+			return err
+		}
+		LoadWorkers(min(200, o.Requests), conc, post) // warm-up
+		apiStats := LoadWorkers(o.Requests, conc, post)
 		doc := func(w int) any {
 			m := members[w%len(members)]
 			b := body(w)
 			at, _ := time.Parse(time.RFC3339, b["occurred_at"].(string))
 			return store.RecordDocument(domain.Record{ID: m.id + ":" + b["client_id"].(string), ClientID: b["client_id"].(string),
-				MemberID: m.id, TeamID: m.team, CommuneCode: domain.CommuneOf(m.id), VillageCode: m.village,
+				MemberID: m.id, TeamID: m.team, CommuneCode: m.commune, VillageCode: m.village,
 				Service: b["service"].(string), Household: "q5uZ3hlvUqW2dpTdkJz3ZA", OccurredAt: at, Day: domain.DateOf(at),
-				RecordedAt: time.Now(), Outcome: "done", Gender: "f", AgeGroup: "36_60", Place: "door", By: m.login,
+				RecordedAt: time.Now(), Outcome: "done", Gender: "f", AgeGroup: "36_60", Place: "door", By: "bench",
 				Delta: domain.DeltaID("pbench", 1)})
 		}
-		LoadWorkers(min(200, o.Requests), conc, func(w, _ int) error {
+		insert := func(w, _ int) error {
 			_, err := raw.InsertOne(ctx, doc(w))
 			return err
-		})
-		rawStats := LoadWorkers(o.Requests, conc, func(w, _ int) error {
-			_, err := raw.InsertOne(ctx, doc(w))
-			return err
-		})
-		results = append(results, IngestResult{Clients: conc, API: api, Raw: rawStats})
+		}
+		LoadWorkers(min(200, o.Requests), conc, insert) // warm-up
+		rawStats := LoadWorkers(o.Requests, conc, insert)
+		results = append(results, IngestResult{Records: size, Clients: conc, API: apiStats, Raw: rawStats})
 	}
-	label := backend(o.MongoURI) + ", audit trail on"
-	if o.NoAudit {
-		label = backend(o.MongoURI) + ", audit trail off"
-	}
-	writeIngest(o.Out, results, label)
 	return results, nil
 }
 
-func postRecord(c *Client, body map[string]any) error {
-	st, err := c.Do("POST", "/api/v1/assistance", body, nil)
-	if err == nil && st != 201 {
-		err = fmt.Errorf("status %d", st)
-	}
-	return err
-}
-
-type benchMember struct{ id, team, village, login string }
-
-// benchMembers gives n members of the demo data a login each.
-func benchMembers(admin *Client, n int) ([]benchMember, error) {
-	var teams struct {
-		Items []struct {
-			ID          string  `json:"id"`
-			VillageCode *string `json:"village_code"`
-		} `json:"items"`
-	}
-	if _, err := admin.Do("GET", "/api/v1/teams?limit=500", nil, &teams); err != nil {
-		return nil, err
-	}
-	var out []benchMember
-	for _, t := range teams.Items {
-		if len(out) == n {
-			break
-		}
-		if t.VillageCode == nil {
-			continue
-		}
-		var ms struct {
-			Items []struct {
-				ID string `json:"id"`
-			} `json:"items"`
-		}
-		if _, err := admin.Do("GET", "/api/v1/members?team="+t.ID+"&limit=10", nil, &ms); err != nil {
-			continue
-		}
-		for _, it := range ms.Items { // the first member without a login
-			m := benchMember{id: it.ID, team: t.ID, village: *t.VillageCode,
-				login: "bench." + strings.ToLower(strings.ReplaceAll(it.ID, "-", "."))}
-			st, err := admin.Do("POST", "/api/v1/users", map[string]any{"username": m.login, "password": "bench-pass-1",
-				"role": "member", "unit_code": domain.CommuneOf(m.id), "member_id": m.id}, nil)
-			if err != nil {
-				return nil, err
-			}
-			if st == 201 {
-				out = append(out, m)
-				break
-			}
-		}
-	}
-	if len(out) < n {
-		return nil, fmt.Errorf("bench: only %d members found", len(out))
-	}
-	return out, nil
-}
-
 func writeIngest(w io.Writer, rs []IngestResult, db string) {
-	fmt.Fprintf(w, "Ingest on %s: POST /api/v1/assistance through the server (API) beside driver InsertOne of the same documents (raw).\n\n", db)
+	fmt.Fprintf(w, "Ingest on %s: POST /api/v1/assistance through the server (API) beside driver InsertOne of the same documents "+
+		"into the same assistance collection (raw), with as many records stored before.\n\n", db)
 	var rows [][]string
+	empty := map[int]float64{}
 	for _, r := range rs {
-		rows = append(rows, []string{fmt.Sprint(r.Clients), fmt.Sprint(r.API.N),
+		if r.Records == rs[0].Records {
+			empty[r.Clients] = r.API.Throughput()
+		}
+	}
+	for _, r := range rs {
+		rows = append(rows, []string{fmt.Sprint(r.Records), fmt.Sprint(r.Clients), fmt.Sprint(r.API.N),
 			fmt.Sprintf("%.0f", r.API.Throughput()), Ms(r.API.P50), Ms(r.API.P95), Ms(r.API.P99),
 			fmt.Sprintf("%.0f", r.Raw.Throughput()), Ms(r.Raw.P50), Ms(r.Raw.P95), Ms(r.Raw.P99),
 			fmt.Sprintf("%.2f", r.API.Throughput()/r.Raw.Throughput()), fmt.Sprintf("%.2f", float64(r.API.P99)/float64(r.Raw.P99)),
-			fmt.Sprint(r.API.Errors + r.Raw.Errors)})
+			fmt.Sprintf("%.2f", r.API.Throughput()/max(empty[r.Clients], 1e-9)), fmt.Sprint(r.API.Errors + r.Raw.Errors)})
 	}
-	Table(w, []string{"clients", "n", "API req/s", "API p50 ms", "API p95 ms", "API p99 ms", "raw ins/s", "raw p50 ms",
-		"raw p95 ms", "raw p99 ms", "throughput ratio", "p99 ratio", "errors"}, rows)
+	Table(w, []string{"records stored", "clients", "n", "API req/s", "API p50 ms", "API p95 ms", "API p99 ms", "raw ins/s", "raw p50 ms",
+		"raw p95 ms", "raw p99 ms", "throughput ratio", "p99 ratio", "API req/s vs the first size", "errors"}, rows)
 	fmt.Fprintln(w)
 }

@@ -37,6 +37,7 @@ type ScaleRow struct {
 	NightlyRecords               int
 	DayConsolidation             time.Duration // consolidating the new day as it arrived, in 1,000-record deltas
 	Reads                        map[string]Stats
+	Exports                      []ExportStat
 }
 
 // child runs `bin args...` and returns its stdout and peak RSS (KiB).
@@ -112,7 +113,7 @@ func Scale(ctx context.Context, o ScaleOptions) ([]ScaleRow, error) {
 		row.Nightly = runDuration(out)
 		for _, rn := range o.ReadSizes {
 			if rn == n {
-				if err := reads(ctx, o, env, &row); err != nil {
+				if err := reads(ctx, o, env, fmt.Sprintf("bench_scale_%d", n), &row); err != nil {
 					return nil, err
 				}
 			}
@@ -136,7 +137,7 @@ func runDuration(out string) time.Duration {
 
 // reads starts a server on the data and measures the p95 of the reads the
 // benchmark names, one client, after a warm-up.
-func reads(ctx context.Context, o ScaleOptions, env []string, row *ScaleRow) error {
+func reads(ctx context.Context, o ScaleOptions, env []string, dbName string, row *ScaleRow) error {
 	srv, err := Start(ctx, o.Bin, append(env, "CDT_ADDR=127.0.0.1:0", "CDT_LOG_LEVEL=info", "CDT_COVERAGE_CHECK=1h"))
 	if err != nil {
 		return err
@@ -210,7 +211,31 @@ func reads(ctx context.Context, o ScaleOptions, env []string, row *ScaleRow) err
 		}
 		row.Reads[name] = s
 	}
-	return nil
+	var codes, teams []string
+	for _, c := range communes.Items {
+		codes = append(codes, c.Code)
+	}
+	for _, c := range codes[:min(8, len(codes))] {
+		var ts struct {
+			Items []struct{ ID string } `json:"items"`
+		}
+		if _, err := api.Do("GET", "/api/v1/teams?limit=200&commune="+c, nil, &ts); err != nil {
+			return err
+		}
+		for _, t := range ts.Items {
+			teams = append(teams, t.ID)
+		}
+	}
+	if err := recordReads(codes, teams, members, o.Requests, apiGet, row); err != nil {
+		return err
+	}
+	uri := o.MongoURI
+	if uri == "" {
+		uri = srv.DBURI
+	}
+	var err2 error
+	row.Exports, err2 = exports(ctx, srv, uri, dbName, api, []string{codes[r.IntN(len(codes))], codes[r.IntN(len(codes))], "19753"})
+	return err2
 }
 
 var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
@@ -260,7 +285,8 @@ func writeScale(w io.Writer, label string, rows []ScaleRow) {
 	Table(w, []string{"records", "seed s", "plain scan s (limit)", "scan peak RSS MiB", "full run s", "full / scan", "full peak RSS MiB",
 		"new day records", "its consolidation s", "nightly run s", "nightly peak RSS MiB"}, t)
 	fmt.Fprintln(w)
-	names := []string{"GET /api/v1/coverage/communes", "commune dashboard", "province dashboard", "GET /api/v1/assistance?member=", "GET /api/v1/teams?commune="}
+	names := append([]string{"GET /api/v1/coverage/communes", "commune dashboard", "province dashboard", "GET /api/v1/assistance?member=",
+		"GET /api/v1/teams?commune="}, RecordReadNames...)
 	var withReads []ScaleRow
 	for _, r := range rows {
 		if len(r.Reads) > 0 {
@@ -290,6 +316,22 @@ func writeScale(w io.Writer, label string, rows []ScaleRow) {
 	}
 	Table(w, head, rt)
 	fmt.Fprintln(w)
+	for _, r := range withReads {
+		if len(r.Exports) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "Record exports at %d records: a month (31 days) of a commune, beside one plain cursor scan of as many records.\n\n", r.Records)
+		var et [][]string
+		for _, e := range r.Exports {
+			et = append(et, []string{e.Commune, fmt.Sprint(e.Rows), fmt.Sprintf("%.2f", e.Export.Seconds()),
+				fmt.Sprintf("%.2f", e.XLSXExport.Seconds()), fmt.Sprintf("%.2f", e.Scan.Seconds()),
+				fmt.Sprintf("%.2f", e.Export.Seconds()/max(e.Scan.Seconds(), 1e-9)),
+				fmt.Sprintf("%.2f", e.XLSXExport.Seconds()/max(e.Scan.Seconds(), 1e-9)), fmt.Sprint(e.ServerRSS / 1024)})
+		}
+		Table(w, []string{"commune", "records", "CSV export s", "XLSX export s", "plain scan s (limit)", "CSV / scan", "XLSX / scan",
+			"server peak RSS MiB"}, et)
+		fmt.Fprintln(w)
+	}
 }
 
 // waitQuiet waits until the server has no coverage run in progress and has

@@ -35,14 +35,16 @@ func StartPragmas(dir, addr string, logger *slog.Logger, pragmas ...string) (*DB
 	if logger == nil {
 		logger = slog.Default()
 	}
-	q := url.Values{}
+	// FerretDB keeps up to 100 SQLite connections, each with its own page
+	// cache (2 MB by default) and its own copy of the schema (cdt's state is
+	// in hundreds of small collections): half a megabyte of cache each keeps
+	// the embedded database's memory down; the operating system caches the
+	// file anyway.
+	q := url.Values{"_pragma": {"cache_size(-512)"}}
 	for _, p := range pragmas {
 		q.Add("_pragma", p)
 	}
-	u := "file:" + sqliteDir + "/"
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
+	u := "file:" + sqliteDir + "/?" + q.Encode()
 	return run(&ferretdb.Config{Handler: "sqlite", SQLiteURL: u}, addr, logger)
 }
 
