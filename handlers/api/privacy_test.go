@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/hue-cdt/cdt/domain"
 	"github.com/hue-cdt/cdt/internal/apptest"
 )
 
@@ -331,5 +333,119 @@ func TestFulfillingPrivacyRequests(t *testing.T) {
 	}
 	if steps["registered"] != 2 || steps["fulfilled"] != 2 || steps["access_read"] < 2 {
 		t.Fatalf("audit steps %v", steps)
+	}
+}
+
+// householdHits counts, per collection, the documents that hold hash, as
+// text or as the 16 bytes it encodes (the household sets keep raw keys).
+func householdHits(t *testing.T, e *apptest.Env, hash string) map[string]int {
+	t.Helper()
+	key, err := base64.RawURLEncoding.DecodeString(hash)
+	if err != nil || len(key) != 16 {
+		t.Fatalf("hash %q: %v", hash, err)
+	}
+	ctx := context.Background()
+	names, err := e.App.Store.Database.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits := map[string]int{}
+	for _, name := range names {
+		cur, err := e.App.Store.Database.Collection(name).Find(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cur.Next(ctx) {
+			if bytes.Contains(cur.Current, []byte(hash)) || bytes.Contains(cur.Current, key) {
+				hits[name]++
+			}
+		}
+		if err := cur.Err(); err != nil {
+			t.Fatal(err)
+		}
+		_ = cur.Close(ctx)
+	}
+	return hits
+}
+
+// TestFulfilledObjectionForgetsTheHousehold: fulfilling an objection removes
+// the household's hash from every record, list and set of households reached
+// (only the request keeps it, to go on refusing the household);
+// households_reached drops at the next run; an access request finds nothing
+// about the household any more; its new records are refused with
+// household_objected, also by a server started afterwards.
+func TestFulfilledObjectionForgetsTheHousehold(t *testing.T) {
+	e := apptest.New(t)
+	f := e.NewFixture()
+	at := apptest.Start.Add(-3 * time.Hour)
+	for _, ref := range []string{"0905 555 001", "0905 555 001", "0905 555 002", "0905 555 003"} {
+		e.Must(e.Post("/api/v1/assistance", f.MemberTokA, withConsent(apptest.Record(f.VillageA, at, ref), "given", "")), 201)
+	}
+	// The same household in another commune, logged by its member.
+	e.Must(e.Post("/api/v1/assistance", f.MemberTokB, withConsent(apptest.Record(f.VillageB, at, "0905555001"), "given", "")), 201)
+	if n := reached(t, e, f.Admin, f.CommuneA); n != 3 {
+		t.Fatalf("households reached before: %v", n)
+	}
+	norm, ok := domain.NormalizeHouseholdRef("0905 555 001")
+	if !ok {
+		t.Fatal("the reference does not normalise")
+	}
+	hash := e.App.Ingest.Hash(norm)
+	before := householdHits(t, e, hash)
+	kinds := map[string]int{}
+	for name := range before {
+		for _, k := range []string{"_lists_", "_state_"} { // the communes' record lists, their households reached
+			if strings.Contains(name, k) {
+				kinds[k]++
+			}
+		}
+	}
+	if before["assistance"] != 3 || kinds["_lists_"] != 2 || kinds["_state_"] != 2 {
+		t.Fatalf("before the objection the hash is in %v, want the 3 records and both communes' lists and sets", before)
+	}
+
+	obj := e.Must(e.Post("/api/v1/privacy/requests", f.CommuneLeaderA, map[string]any{"kind": "object", "commune_code": f.CommuneA,
+		"household_ref": "+84 905 555 001", "received_on": "2026-11-21"}), 201)["id"].(string)
+	done := e.Must(e.Post("/api/v1/privacy/requests/"+obj+"/fulfil", f.CommuneLeaderA, nil), 200)
+	req := done["request"].(map[string]any)
+	if req["status"] != "done" || req["affected"].(float64) != 3 || done["records"] != nil {
+		t.Fatalf("fulfilled objection: %v", done)
+	}
+	after := householdHits(t, e, hash)
+	if len(after) != 1 || after["privacy_requests"] != 1 {
+		t.Fatalf("after the objection the hash is in %v, want the request only", after)
+	}
+	hashed := 0
+	for _, d := range storedRecords(t, e) {
+		if h, _ := d["household"].(string); h != "" {
+			hashed++
+		}
+	}
+	if hashed != 2 {
+		t.Fatalf("%d records keep a household, want the other 2", hashed)
+	}
+	if recs, err := e.App.RecordCare().HouseholdRecords(context.Background(), hash); err != nil || len(recs) != 0 {
+		t.Fatalf("the household's records are still found: %v %v", recs, err)
+	}
+	if n := reached(t, e, f.Admin, f.CommuneA); n != 2 {
+		t.Fatalf("households reached after the objection: %v, want 2", n)
+	}
+	if n := reached(t, e, f.Admin, f.CommuneB); n != 0 {
+		t.Fatalf("households reached in the other commune: %v, want 0", n)
+	}
+	acc := e.Must(e.Post("/api/v1/privacy/requests", f.CommuneLeaderA, map[string]any{"kind": "access", "commune_code": f.CommuneA,
+		"household_ref": "0905555001", "received_on": "2026-11-21"}), 201)["id"].(string)
+	if recs := e.Must(e.Get("/api/v1/privacy/requests/"+acc, f.CommuneLeaderA), 200)["records"].([]any); len(recs) != 0 {
+		t.Fatalf("an access request after the objection finds %v", recs)
+	}
+	later := apptest.Start.Add(-time.Hour)
+	for _, env := range []*apptest.Env{e, e.Twin()} {
+		r := env.Post("/api/v1/assistance", f.MemberTokA, withConsent(apptest.Record(f.VillageA, later, "0905.555.001"), "given", ""))
+		if r.Status != 422 || !strings.Contains(string(r.Body), "household_objected") {
+			t.Fatalf("a new record of the objected household: %d %s", r.Status, r.Body)
+		}
+	}
+	if n := len(storedRecords(t, e)); n != 5 {
+		t.Fatalf("%d records stored, want 5", n)
 	}
 }
