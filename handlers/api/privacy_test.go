@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -336,38 +335,6 @@ func TestFulfillingPrivacyRequests(t *testing.T) {
 	}
 }
 
-// householdHits counts, per collection, the documents that hold hash, as
-// text or as the 16 bytes it encodes (the household sets keep raw keys).
-func householdHits(t *testing.T, e *apptest.Env, hash string) map[string]int {
-	t.Helper()
-	key, err := base64.RawURLEncoding.DecodeString(hash)
-	if err != nil || len(key) != 16 {
-		t.Fatalf("hash %q: %v", hash, err)
-	}
-	ctx := context.Background()
-	names, err := e.App.Store.Database.ListCollectionNames(ctx, bson.D{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hits := map[string]int{}
-	for _, name := range names {
-		cur, err := e.App.Store.Database.Collection(name).Find(ctx, bson.D{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for cur.Next(ctx) {
-			if bytes.Contains(cur.Current, []byte(hash)) || bytes.Contains(cur.Current, key) {
-				hits[name]++
-			}
-		}
-		if err := cur.Err(); err != nil {
-			t.Fatal(err)
-		}
-		_ = cur.Close(ctx)
-	}
-	return hits
-}
-
 // TestFulfilledObjectionForgetsTheHousehold: fulfilling an objection removes
 // the household's hash from every record, list and set of households reached
 // (only the request keeps it, to go on refusing the household);
@@ -391,7 +358,7 @@ func TestFulfilledObjectionForgetsTheHousehold(t *testing.T) {
 		t.Fatal("the reference does not normalise")
 	}
 	hash := e.App.Ingest.Hash(norm)
-	before := householdHits(t, e, hash)
+	before := e.HashHolders(hash)
 	kinds := map[string]int{}
 	for name := range before {
 		for _, k := range []string{"_lists_", "_state_"} { // the communes' record lists, their households reached
@@ -411,7 +378,7 @@ func TestFulfilledObjectionForgetsTheHousehold(t *testing.T) {
 	if req["status"] != "done" || req["affected"].(float64) != 3 || done["records"] != nil {
 		t.Fatalf("fulfilled objection: %v", done)
 	}
-	after := householdHits(t, e, hash)
+	after := e.HashHolders(hash)
 	if len(after) != 1 || after["privacy_requests"] != 1 {
 		t.Fatalf("after the objection the hash is in %v, want the request only", after)
 	}
