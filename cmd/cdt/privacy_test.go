@@ -86,7 +86,9 @@ func TestPlantedPersonalDataIsNowhereOnDisk(t *testing.T) {
 			"household_ref": fmt.Sprintf("0905 000 %03d", n), "village_code": v["code"], "occurred_at": at, "outcome": "done",
 			"consent": "given", "note": note}
 	}
-	note := func(i int) string { return fmt.Sprintf("gọi lại %s giúp bà %d", planted[i%len(planted)].typed, i) }
+	note := func(i int) string {
+		return fmt.Sprintf("gọi lại %s giúp bà %d", planted[i%len(planted)].typed, i)
+	}
 
 	// The API, one by one: every planted value once.
 	for i := range planted {
