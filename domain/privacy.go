@@ -19,7 +19,10 @@ import (
 // household and the reference itself is never stored.
 //
 // Retention: the citizen's contact is needed only to deliver the answer, so
-// it is erased when the request is closed. The household hash is erased too,
+// it is erased when the request is closed. Like every text typed about a
+// citizen it is cleaned of phone numbers, ID numbers and e-mail addresses
+// (CleanFreeText): the paper request the citizen signed keeps them, at the
+// commune office. The household hash is erased too,
 // except for an objection that was granted: cdt must keep refusing that
 // household's future records, which needs the hash. What stays is what an
 // audit needs: kind, commune, dates, status, who registered and who closed
@@ -64,7 +67,7 @@ type PrivacyRequest struct {
 	Household   string // keyed hash of the normalised reference; "" once closed, unless an objection was granted
 	ReceivedOn  Date
 	DueOn       Date   // two working days after ReceivedOn (DueOn)
-	Contact     string // how to answer the citizen (kept as typed, length-limited); "" once closed
+	Contact     string // how to answer the citizen (at the office, by post…), without phone numbers, ID numbers or e-mails (CleanFreeText); "" once closed
 	Note        string // the leader's note, without personal data (CleanFreeText)
 	Status      string
 	Reason      string // why it was refused
@@ -118,7 +121,7 @@ func RegisterPrivacyRequest(in NewPrivacyRequest, hash func(normalized string) s
 	case received < today.AddDays(-PrivacyMaxAge):
 		p.Add("received_on", "too_old", PrivacyMaxAge)
 	}
-	contact := CleanText(in.Contact)
+	contact, _ := CleanFreeText(in.Contact)
 	if utf8.RuneCountInString(contact) > MaxContactLen {
 		p.Add("contact", "too_long", MaxContactLen)
 	}

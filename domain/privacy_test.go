@@ -21,8 +21,8 @@ func TestRegisterPrivacyRequest(t *testing.T) {
 		!strings.HasPrefix(r.ID, "19753-PR-") || len(r.ID) != len("19753-PR-")+8 {
 		t.Fatalf("request %+v", r)
 	}
-	if r.Contact != "gọi 0912 345 678" || r.Note != "bà Lan, số [SĐT]" {
-		t.Fatalf("contact %q (kept, it is how to answer) note %q (scrubbed)", r.Contact, r.Note)
+	if r.Contact != "gọi [SĐT]" || r.Note != "bà Lan, số [SĐT]" {
+		t.Fatalf("contact %q note %q (both scrubbed: the paper request keeps the number)", r.Contact, r.Note)
 	}
 	for _, tc := range []struct {
 		name  string

@@ -87,6 +87,7 @@ func (s audiences) siteTable() Table {
 		{get, "/static/*file", Public, plain(pages.Static(static))},
 		{get, "/favicon.ico", Public, plain(pages.Favicon(static))},
 		{get, "/lang/:lang", Public, plain(s.pages.SetLang)},
+		{get, "/privacy", Public, page(s.pages.PrivacyPolicy)},
 	}}
 }
 
@@ -164,6 +165,11 @@ func (s audiences) apiTable() Table {
 		{post, "/assistance/:id/verification", VerifyOne, json(a.RequestVerification)},
 		{get, "/verifications", InScope, s.viewed(json(a.ListVerifications))},
 		{patch, "/verifications/:id", ReadOne, json(a.PatchVerification)},
+		{post, "/privacy/requests", ManageCommune, json(a.CreatePrivacyRequest)},
+		{get, "/privacy/requests", ManageCommune, json(a.ListPrivacyRequests)},
+		{get, "/privacy/requests/:id", ManageOne, json(a.ShowPrivacyRequest)},
+		{post, "/privacy/requests/:id/fulfil", ManageOne, json(a.FulfilPrivacyRequest)},
+		{get, "/privacy/requests/:id/access.xlsx", ManageOne, s.export(json(a.PrivacyAccessXLSX))},
 
 		{post, "/imports/registry", Managers, json(a.ImportRegistry)},
 	}}
@@ -233,6 +239,11 @@ func (s audiences) pagesTable() Table {
 		{get, "/communes/:code/integrity", ManageCommune, s.viewed(page(p.ReviewPage))},
 		{post, "/integrity/flags/:id", ManageOne, page(p.ReviewFlagSubmit)},
 		{post, "/verifications/:id", ManageOne, page(p.VerificationSubmit)},
+		{get, "/privacy/requests", ManageCommune, page(p.PrivacyRequestsPage)},
+		{post, "/privacy/requests", ManageCommune, page(p.PrivacyRequestSubmit)},
+		{get, "/privacy/requests/:id", ManageOne, page(p.PrivacyRequestPage)},
+		{post, "/privacy/requests/:id/fulfil", ManageOne, page(p.PrivacyFulfilSubmit)},
+		{get, "/privacy/requests/:id/access.xlsx", ManageOne, s.export(json(a.PrivacyAccessXLSX))},
 
 		{get, "/imports/registry", Managers, page(p.ImportPage)},
 		{post, "/imports/registry", Managers, page(p.ImportSubmit)},

@@ -137,6 +137,27 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 	}
 	empty := url.Values{}
 	ix := newIntegrityFixture(e, f)
+	// A citizen's data request of commune, registered by the admin.
+	privacyReq := func(commune, kind string) string {
+		return e.Must(e.Post("/api/v1/privacy/requests", f.Admin, map[string]any{"kind": kind, "commune_code": commune,
+			"household_ref": fmt.Sprintf("0905%06d", unique()), "received_on": "2026-11-20"}), 201)["id"].(string)
+	}
+	newPrivacy := func(commune string) any {
+		return map[string]any{"kind": "access", "commune_code": commune, "household_ref": fmt.Sprintf("0905%06d", unique()),
+			"received_on": "2026-11-20", "contact": "tại UBND"}
+	}
+	prA, prB := privacyReq(f.CommuneA, "delete"), privacyReq(f.CommuneB, "delete")
+	accA, accB := privacyReq(f.CommuneA, "access"), privacyReq(f.CommuneB, "access")
+	fulfil := func(prefix, commune string) func() req {
+		return func() req {
+			return req{path: prefix + "/privacy/requests/" + privacyReq(commune, "object") + "/fulfil", json: map[string]any{}}
+		}
+	}
+	fulfilPage := func(commune string) func() req {
+		return func() req {
+			return req{path: "/privacy/requests/" + privacyReq(commune, "delete") + "/fulfil", form: empty}
+		}
+	}
 
 	rows := map[string]row{
 		"GET /healthz":                  {rule: "public", in: get("/healthz"), ok: []int{200}},
@@ -150,6 +171,7 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"GET /app/sw.js":                {rule: "public", in: get("/app/sw.js"), ok: []int{200}},
 		"GET /app/manifest.webmanifest": {rule: "public", in: get("/app/manifest.webmanifest"), ok: []int{200}},
 		"GET /app/offline":              {rule: "public", in: get("/app/offline"), ok: []int{200}},
+		"GET /privacy":                  {rule: "public", in: get("/privacy"), ok: []int{200}},
 		"GET /api/openapi.json":         {rule: "public", in: get("/api/openapi.json"), ok: []int{200}},
 		"GET /api/docs":                 {rule: "public", in: get("/api/docs"), ok: []int{200}},
 
@@ -254,6 +276,17 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 		"PATCH /api/v1/verifications/:id": {rule: "read-one",
 			in:  in(req{path: "/api/v1/verifications/" + ix.verA, json: map[string]string{"status": "confirmed", "answer": "Đúng"}}),
 			out: in(req{path: "/api/v1/verifications/" + ix.verB, json: map[string]string{"status": "confirmed", "answer": "Đúng"}}), ok: []int{200}},
+		"POST /api/v1/privacy/requests": {rule: "manage-commune",
+			in:  func() req { return req{path: "/api/v1/privacy/requests", json: newPrivacy(f.CommuneA)} },
+			out: func() req { return req{path: "/api/v1/privacy/requests", json: newPrivacy(f.CommuneB)} }, ok: []int{201}},
+		"GET /api/v1/privacy/requests": {rule: "manage-commune", in: get("/api/v1/privacy/requests?commune=" + f.CommuneA),
+			out: get("/api/v1/privacy/requests?commune=" + f.CommuneB), ok: []int{200}},
+		"GET /api/v1/privacy/requests/:id": {rule: "manage-one", in: get("/api/v1/privacy/requests/" + prA),
+			out: get("/api/v1/privacy/requests/" + prB), ok: []int{200}},
+		"POST /api/v1/privacy/requests/:id/fulfil": {rule: "manage-one", in: fulfil("/api/v1", f.CommuneA),
+			out: fulfil("/api/v1", f.CommuneB), ok: []int{200}},
+		"GET /api/v1/privacy/requests/:id/access.xlsx": {rule: "manage-one", in: get("/api/v1/privacy/requests/" + accA + "/access.xlsx"),
+			out: get("/api/v1/privacy/requests/" + accB + "/access.xlsx"), ok: []int{200}},
 
 		"GET /login":          {rule: "public", in: get("/login"), ok: []int{200, 303}},
 		"POST /login":         {rule: "public", in: in(req{path: "/login", form: url.Values{"username": {"admin"}, "password": {apptest.AdminPassword}}}), ok: []int{303}, fresh: true},
@@ -331,6 +364,21 @@ func TestEveryRouteAnswersItsRule(t *testing.T) {
 			out: in(req{path: "/integrity/flags/" + ix.flagB, form: url.Values{"action": {"dismiss"}, "comment": {"Đã gọi, đúng"}}}), ok: []int{303}},
 		"POST /verifications/:id": {rule: "manage-one", in: in(req{path: "/verifications/" + ix.verA, form: url.Values{"status": {"unreachable"}}}),
 			out: in(req{path: "/verifications/" + ix.verB, form: url.Values{"status": {"unreachable"}}}), ok: []int{303}},
+		"GET /privacy/requests": {rule: "manage-commune", in: get("/privacy/requests?commune=" + f.CommuneA),
+			out: get("/privacy/requests?commune=" + f.CommuneB), ok: []int{200}},
+		"POST /privacy/requests": {rule: "manage-commune",
+			in: func() req {
+				return req{path: "/privacy/requests", form: url.Values{"kind": {"delete"}, "commune_code": {f.CommuneA},
+					"household_ref": {fmt.Sprintf("0905%06d", unique())}, "received_on": {"2026-11-20"}}}
+			},
+			out: func() req {
+				return req{path: "/privacy/requests", form: url.Values{"kind": {"delete"}, "commune_code": {f.CommuneB},
+					"household_ref": {fmt.Sprintf("0905%06d", unique())}, "received_on": {"2026-11-20"}}}
+			}, ok: []int{303}},
+		"GET /privacy/requests/:id":         {rule: "manage-one", in: get("/privacy/requests/" + accA), out: get("/privacy/requests/" + accB), ok: []int{200}},
+		"POST /privacy/requests/:id/fulfil": {rule: "manage-one", in: fulfilPage(f.CommuneA), out: fulfilPage(f.CommuneB), ok: []int{200}},
+		"GET /privacy/requests/:id/access.xlsx": {rule: "manage-one", in: get("/privacy/requests/" + accA + "/access.xlsx"),
+			out: get("/privacy/requests/" + accB + "/access.xlsx"), ok: []int{200}},
 
 		"GET /app":                    {rule: "field", in: get("/app"), ok: []int{200}},
 		"GET /app/log":                {rule: "field", in: get("/app/log"), ok: []int{200}},

@@ -45,6 +45,9 @@ type Service struct {
 	// Observe, when set, is told the results of every successful Log
 	// (the server's metrics).
 	Observe func(results []Result)
+	// Objected, when set, refuses the records of households that objected
+	// (a citizen's objection, Law 91/2025/QH15).
+	Objected *Objections
 
 	once    sync.Once
 	queue   chan *job
@@ -138,6 +141,12 @@ func (s *Service) log(ctx context.Context, cl domain.Caller, in []domain.NewReco
 		}
 		if ref != "" { // "" when the citizen refused consent: nothing to hash
 			rec.Household = s.Hash(ref)
+		}
+		if objected, err := s.Objected.Has(ctx, rec.Household); err != nil {
+			return nil, err
+		} else if objected {
+			results[i].Status, results[i].Err = Invalid, domain.Invalid("household_ref", "household_objected")
+			continue
 		}
 		results[i].ID, results[i].Record = rec.ID, rec
 		if seen[rec.ID] { // the same record twice in one batch

@@ -129,9 +129,12 @@ func (c *Care) ForgetHousehold(ctx context.Context, hash string) (int, error) {
 }
 
 // DropHouseholdsBefore removes the household hash of every record that
-// occurred before cutoff, and takes the households first reached before it
-// out of the sets, counting them as reached without their hash. It reads
-// every commune's list up to cutoff and scans the assistance collection.
+// occurred before cutoff. A household first reached before it and not since
+// leaves the sets, counted as reached without its hash; one reached since
+// keeps its hash on those newer records, so it stays in the set with its
+// first contact moved to the first of them (assisted again, it is still one
+// household). It reads every commune's whole list and scans the assistance
+// collection.
 func (c *Care) DropHouseholdsBefore(ctx context.Context, cutoff time.Time) (int, error) {
 	n := 0
 	err := c.locked(ctx, func(ctx context.Context) error {
@@ -150,23 +153,7 @@ func (c *Care) DropHouseholdsBefore(ctx context.Context, cutoff time.Time) (int,
 			if err != nil {
 				return err
 			}
-			err = j.Store.EachHouseholdShard(ctx, j.state.Gen, commune, func(s *domain.HouseholdShard) error {
-				var old []domain.HouseholdKey
-				s.Set.Each(func(k domain.HouseholdKey, first int32, village string) {
-					if first < day {
-						old = append(old, k)
-						s.Retired[village]++
-					}
-				})
-				for _, k := range old {
-					s.Set.Remove(k)
-				}
-				if len(old) > 0 {
-					e.shard(s)
-				}
-				return nil
-			})
-			if err != nil {
+			if err := j.retire(ctx, e, commune, day, cutoff); err != nil {
 				return err
 			}
 		}
@@ -178,6 +165,54 @@ func (c *Care) DropHouseholdsBefore(ctx context.Context, cutoff time.Time) (int,
 		return err
 	})
 	return n, err
+}
+
+// retire takes out of commune's sets the households first reached before
+// day (the cutoff's): those reached again since cutoff get the first of
+// their newer records as first contact, the others are counted as retired.
+func (j *Consolidator) retire(ctx context.Context, e *edit, commune string, day int32, cutoff time.Time) error {
+	type oldContact struct {
+		shard   *domain.HouseholdShard
+		village string
+	}
+	old := map[domain.HouseholdKey]oldContact{}
+	err := j.Store.EachHouseholdShard(ctx, j.state.Gen, commune, func(s *domain.HouseholdShard) error {
+		n := len(old)
+		s.Set.Each(func(k domain.HouseholdKey, first int32, village string) {
+			if first < day {
+				old[k] = oldContact{shard: s, village: village}
+			}
+		})
+		if len(old) > n {
+			e.shard(s)
+		}
+		return nil
+	})
+	if err != nil || len(old) == 0 {
+		return err
+	}
+	for k, c := range old {
+		c.shard.Set.Remove(k)
+	}
+	since := map[domain.HouseholdKey]bool{}
+	err = j.walk(ctx, domain.CommuneList(commune), domain.ListQuery{From: cutoff.UnixMilli()}, func(r domain.Record) bool {
+		if k, ok := domain.ParseHouseholdKey(r.Household); ok {
+			if c, was := old[k]; was {
+				c.shard.Set.Add(r) // keeps the earliest
+				since[k] = true
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for k, c := range old {
+		if !since[k] {
+			c.shard.Retired[c.village]++
+		}
+	}
+	return nil
 }
 
 // ---- the consolidator's side ----

@@ -42,6 +42,9 @@ type Sheet struct {
 	Name string
 	Head []any
 	Rows [][]any
+	// Notice, when set, is the first row, above the head: what a reader of
+	// the file must know before the data (it holds members' personal data).
+	Notice string
 	// Header makes the head bold and wrapped, and keeps it in view.
 	Header bool
 	Widths []Width
@@ -76,7 +79,15 @@ func WriteXLSX(w io.Writer, sheets ...Sheet) error {
 }
 
 func writeSheet(f *excelize.File, sh Sheet) error {
-	if err := f.SetSheetRow(sh.Name, "A1", &sh.Head); err != nil {
+	top := 1 // the head's row
+	if sh.Notice != "" {
+		if err := f.SetCellStr(sh.Name, "A1", sh.Notice); err != nil {
+			return err
+		}
+		top = 2
+	}
+	headCell, _ := excelize.CoordinatesToCellName(1, top)
+	if err := f.SetSheetRow(sh.Name, headCell, &sh.Head); err != nil {
 		return err
 	}
 	if sh.Header {
@@ -84,12 +95,13 @@ func writeSheet(f *excelize.File, sh Sheet) error {
 		if err != nil {
 			return err
 		}
-		end, _ := excelize.CoordinatesToCellName(len(sh.Head), 1)
-		_ = f.SetCellStyle(sh.Name, "A1", end, bold)
-		_ = f.SetPanes(sh.Name, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+		end, _ := excelize.CoordinatesToCellName(len(sh.Head), top)
+		_ = f.SetCellStyle(sh.Name, headCell, end, bold)
+		first, _ := excelize.CoordinatesToCellName(1, top+1)
+		_ = f.SetPanes(sh.Name, &excelize.Panes{Freeze: true, YSplit: top, TopLeftCell: first, ActivePane: "bottomLeft"})
 	}
 	for i, r := range sh.Rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		cell, _ := excelize.CoordinatesToCellName(1, i+top+1)
 		if err := f.SetSheetRow(sh.Name, cell, &r); err != nil {
 			return err
 		}

@@ -62,7 +62,20 @@ func (c *crashClient) do(method, path, token string, body any, out any) (int, er
 }
 
 type crashMember struct {
-	id, village, token string
+	id, village, login, token string
+}
+
+// signIn logs login in and returns its access token. Tokens live 15
+// minutes, and twenty rounds last longer: every round signs in afresh.
+func signIn(t *testing.T, c *crashClient, login, password string) string {
+	t.Helper()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if st, err := c.do("POST", "/api/v1/auth/login", "", map[string]string{"username": login, "password": password}, &tok); st != 200 {
+		t.Fatalf("login %s: %d %v", login, st, err)
+	}
+	return tok.AccessToken
 }
 
 // crashRounds is how many times TestCrashUnderLoad kills the server:
@@ -88,13 +101,7 @@ func TestCrashUnderLoad(t *testing.T) {
 	p := spawn(t, env...)
 	c := &crashClient{http: &http.Client{Timeout: 10 * time.Second}}
 	c.setAddr(p.addr)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if st, err := c.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-pass-1"}, &tok); st != 200 {
-		t.Fatalf("admin login: %d %v", st, err)
-	}
-	admin := tok.AccessToken
+	admin := signIn(t, c, "admin", "admin-pass-1")
 	const commune = "19753"
 	members := crashMembers(t, c, admin, commune, 6)
 	total0 := coverageTotal(t, c, admin, commune)
@@ -105,6 +112,10 @@ func TestCrashUnderLoad(t *testing.T) {
 	rounds := crashRounds()
 	var recoveries []time.Duration
 	for round := 1; round <= rounds; round++ {
+		admin = signIn(t, c, "admin", "admin-pass-1")
+		for i := range members {
+			members[i].token = signIn(t, c, members[i].login, "crash-pass-1")
+		}
 		// Load, a coverage run in the middle of it, and a kill -9.
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -159,6 +170,11 @@ func TestCrashUnderLoad(t *testing.T) {
 		// What got no answer is sent again until it gets one.
 		for len(unacked) > 0 {
 			rec := unacked[0]
+			for _, m := range members {
+				if m.id == rec.member.id {
+					rec.member.token = m.token
+				}
+			}
 			if !crashSend(c, rec) {
 				time.Sleep(50 * time.Millisecond)
 				continue
@@ -258,13 +274,7 @@ func crashMembers(t *testing.T, c *crashClient, admin, commune string, n int) []
 			if st != 201 {
 				continue
 			}
-			var tok struct {
-				AccessToken string `json:"access_token"`
-			}
-			if st, err := c.do("POST", "/api/v1/auth/login", "", map[string]string{"username": login, "password": "crash-pass-1"}, &tok); st != 200 {
-				t.Fatalf("login %s: %d %v", login, st, err)
-			}
-			out = append(out, crashMember{id: it.ID, village: *tm.VillageCode, token: tok.AccessToken})
+			out = append(out, crashMember{id: it.ID, village: *tm.VillageCode, login: login, token: signIn(t, c, login, "crash-pass-1")})
 			break
 		}
 	}

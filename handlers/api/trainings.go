@@ -228,7 +228,8 @@ func (h *Handlers) ExportUntrained(c *gin.Context) error {
 			teamNames[m.TeamID], communeNames[m.CommuneCode]})
 	}
 	var buf bytes.Buffer
-	err = sheets.WriteXLSX(&buf, sheets.Sheet{Name: l.T("export.sheet_untrained"), Head: head, Rows: rows,
+	// Members' phone numbers: the file says so before anything else.
+	err = sheets.WriteXLSX(&buf, sheets.Sheet{Name: l.T("export.sheet_untrained"), Notice: l.T("export.members_personal"), Head: head, Rows: rows,
 		Widths: []sheets.Width{{From: "B", To: "B", Chars: 26}, {From: "F", To: "G", Chars: 26}}})
 	if err != nil {
 		return err

@@ -142,7 +142,8 @@ func TestSignInSheetDryRunThenImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, _ := book.GetRows("Chưa tập huấn")
-	if len(list) != 2 || list[1][1] != "Trần Thị Bình" || list[1][5] != "Tổ CNSCĐ phường" {
+	if len(list) != 3 || !strings.Contains(list[0][0], "dữ liệu cá nhân") || list[1][4] != "Số điện thoại" ||
+		list[2][1] != "Trần Thị Bình" || list[2][5] != "Tổ CNSCĐ phường" {
 		t.Fatalf("untrained: %v", list)
 	}
 }

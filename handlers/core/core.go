@@ -35,6 +35,13 @@ type Deps struct {
 	Trainings domain.TrainingStore
 	// Integrity: the flags and verifications (issue 12).
 	Integrity Integrity
+	// Privacy keeps citizens' data requests; Care forgets households and
+	// finds their records (nil: fulfilling a request answers 503).
+	Privacy domain.PrivacyStore
+	Care    HouseholdCare
+	// RetentionYears is how long household hashes are kept
+	// (CDT_RETENTION_YEARS), for the privacy page.
+	RetentionYears int
 	// Audit records the audit trail (never blocking); AuditTrail reads it.
 	Audit      domain.AuditLog
 	AuditTrail domain.AuditStore

@@ -16,6 +16,7 @@ import (
 type appLogData struct {
 	appContext
 	Services, Outcomes, AgeGroups, Genders, Places []string
+	Consents                                       []string // nothing preselected: the citizen answers
 	ClientID                                       string
 }
 
@@ -33,7 +34,7 @@ func (h *Handlers) logForm(c *gin.Context, status int, form, errs map[string]str
 		return err
 	}
 	d := appLogData{appContext: ac, Services: serviceOrder, Outcomes: domain.Outcomes, AgeGroups: domain.AgeGroups,
-		Genders: domain.Genders, Places: domain.Places, ClientID: uuid.NewString()}
+		Genders: domain.Genders, Places: domain.Places, Consents: domain.Consents, ClientID: uuid.NewString()}
 	if form == nil {
 		// Only what the member sees is preselected: the outcome and the village
 		// on the form, never the optional details kept folded away.
@@ -53,7 +54,13 @@ func (h *Handlers) LogSubmit(c *gin.Context) error {
 	f := httpx.PostForm(c)
 	in := domain.NewRecord{ClientID: f["client_id"], Service: f["service"], HouseholdRef: f["household_ref"],
 		VillageCode: f["village_code"], OccurredAt: h.Now().Format(time.RFC3339), Outcome: f["outcome"],
-		Gender: f["citizen_gender"], AgeGroup: f["citizen_age_group"], Place: f["place"], Note: f["note"]}
+		Gender: f["citizen_gender"], AgeGroup: f["citizen_age_group"], Place: f["place"], Note: f["note"],
+		Consent: f["consent"]}
+	if in.Consent == "" {
+		// The form always asks; a form sent without an answer is not a v1
+		// client's record (domain.ConsentUnrecorded) but a missing answer.
+		return h.logForm(c, http.StatusUnprocessableEntity, f, httpx.FieldErrors(render.Loc(c), domain.Invalid("consent", "required")))
+	}
 	res, err := h.Ingest.Log(c.Request.Context(), httpx.Caller(c), []domain.NewRecord{in}, time.Time{})
 	if err != nil {
 		return err
@@ -61,6 +68,10 @@ func (h *Handlers) LogSubmit(c *gin.Context) error {
 	if res[0].Status == ingest.Invalid {
 		f["household_ref"] = ""
 		return h.logForm(c, http.StatusUnprocessableEntity, f, httpx.FieldErrors(render.Loc(c), res[0].Err))
+	}
+	if res[0].Record.NoteRedaction.Any() {
+		c.Redirect(http.StatusSeeOther, "/app?done=logged_scrubbed")
+		return nil
 	}
 	c.Redirect(http.StatusSeeOther, "/app?done=logged")
 	return nil

@@ -45,6 +45,7 @@ func TestOfflineLoggingOnAPhone(t *testing.T) {
 	log := func(household string, wantPending int) {
 		t.Helper()
 		b.Must(chromedp.Click(`label.tile:has(input[name="service"][value="vneid_activation"])`),
+			chromedp.Click(`label.tile:has(input[name="consent"][value="given"])`),
 			chromedp.SendKeys("#household_ref", household),
 			chromedp.Click(`label.tile:has(input[name="outcome"][value="done"])`),
 			chromedp.Click("#save"))
@@ -128,6 +129,7 @@ func TestRejectedRecordStaysVisibleWithItsReason(t *testing.T) {
 	b.Offline(true)
 	b.Must(chromedp.SetValue("#village_code", v2),
 		chromedp.Click(`label.tile:has(input[name="service"][value="hue_s"])`),
+		chromedp.Click(`label.tile:has(input[name="consent"][value="given"])`),
 		chromedp.SendKeys("#household_ref", "0905222777"), chromedp.Click("#save"))
 	b.Until("window.cdt.pending === 1")
 	e.Must(e.Patch("/api/v1/units/"+v2, f.CommuneLeaderA, map[string]any{"active": false}), 200)

@@ -49,7 +49,8 @@ type appContext struct {
 var jsMessages = []string{"app.queue_pending", "app.queue_none", "app.queue_others", "app.sync_offline",
 	"app.sync_login", "app.sync_error", "app.sync_done", "app.sync_rejected", "app.sync_other_member", "app.saved_what",
 	"app.sent_what", "app.record_what", "app.saved_offline", "app.saved", "app.rejected_title", "app.fix", "app.discard",
-	"app.syncing", "app.need_household", "app.offline_note", "app.needs_network"}
+	"app.syncing", "app.need_household", "app.offline_note", "app.needs_network", "app.need_consent", "app.no_household",
+	"app.note_scrubbed"}
 
 // placeholders are the names app.js fills in the sentences.
 var placeholders = []any{"N", "{{.N}}", "Service", "{{.Service}}", "Ref", "{{.Ref}}", "Time", "{{.Time}}"}

@@ -43,6 +43,10 @@ func (h *Handlers) Home(c *gin.Context) error {
 	if d.Recent, _, err = h.Live.Recent(ctx, "m:"+ac.Member.ID, mine, 10); err != nil {
 		return err
 	}
-	render.HTML(c, http.StatusOK, tplAppHome, render.Loc(c).T("app.home"), render.Page{Data: d})
+	page := render.Page{Data: d}
+	if c.Query("done") == "logged_scrubbed" { // the form without JavaScript: what was removed from the note
+		page.Flash = render.Loc(c).T("app.note_scrubbed")
+	}
+	render.HTML(c, http.StatusOK, tplAppHome, render.Loc(c).T("app.home"), page)
 	return nil
 }

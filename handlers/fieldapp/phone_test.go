@@ -70,6 +70,7 @@ func logRecord(b *browsertest.Browser, service, household string) {
 	saves := browsertest.Eval[int](b, "window.cdt.saves")
 	browsertest.Eval[bool](b, "(document.querySelector('#household_ref').value = '', true)")
 	b.Must(chromedp.Click(fmt.Sprintf(`label.tile:has(input[name="service"][value=%q])`, service)),
+		chromedp.Click(`label.tile:has(input[name="consent"][value="given"])`),
 		chromedp.SendKeys("#household_ref", household),
 		chromedp.Click(`label.tile:has(input[name="outcome"][value="done"])`),
 		chromedp.Click("#save"))

@@ -84,6 +84,8 @@ func enums() map[string][]string {
 		"Affiliation":   domain.Affiliations,
 		"VillageType":   domain.VillageTypes,
 		"Role":          roles,
+		"PrivacyKind":   domain.PrivacyKinds,
+		"PrivacyStatus": domain.PrivacyStatuses,
 		"Level": {string(domain.LevelProvince), string(domain.LevelDistrict), string(domain.LevelCommune),
 			string(domain.LevelVillage)},
 	}

@@ -69,7 +69,8 @@ func TestValueListsComeFromTheDomain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string][]string{"ServiceCode": domain.Services, "Affiliation": domain.Affiliations, "TrainingTopic": domain.TrainingTopics} {
+	for name, want := range map[string][]string{"ServiceCode": domain.Services, "Affiliation": domain.Affiliations, "TrainingTopic": domain.TrainingTopics,
+		"PrivacyKind": domain.PrivacyKinds, "PrivacyStatus": domain.PrivacyStatuses} {
 		if got := fmt.Sprint(doc.Components.Schemas[name].Value.Enum); got != fmt.Sprint(want) {
 			t.Errorf("%s: %s, want %v", name, got, want)
 		}
@@ -92,7 +93,7 @@ components:
 func valueSchemas() string {
 	var b strings.Builder
 	for _, name := range []string{"ServiceCode", "TrainingTopic", "Outcome", "AgeGroup", "Place", "Consent", "Gender", "Position",
-		"Affiliation", "VillageType", "Role", "Level"} {
+		"Affiliation", "VillageType", "Role", "Level", "PrivacyKind", "PrivacyStatus"} {
 		b.WriteString("    " + name + ": {type: string}\n")
 	}
 	return b.String()

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hue-cdt/cdt/domain"
+	"github.com/hue-cdt/cdt/handlers/httpx"
 	"github.com/hue-cdt/cdt/handlers/render"
 )
 
@@ -27,6 +28,8 @@ type provinceData struct {
 	Rows   []provinceRow
 	Sort   string
 	Runs   []domain.JobRun
+	// Privacy: the citizens' data requests still open, every commune.
+	Privacy []privacyRow
 }
 
 // ProvincePage answers GET /province?sort=coverage|activity: every commune
@@ -58,6 +61,9 @@ func (h *Handlers) ProvincePage(c *gin.Context) error {
 		d.Rows[i].Rank = i + 1
 	}
 	if d.Runs, err = h.Coverage.Runs(ctx, "coverage", 5); err != nil {
+		return err
+	}
+	if d.Privacy, err = h.openPrivacy(ctx, render.Loc(c), httpx.Scope(c), ""); err != nil {
 		return err
 	}
 	render.HTML(c, http.StatusOK, tplProvince, render.Loc(c).T("province.title"), render.Page{Data: d})

@@ -46,6 +46,7 @@ type dashboardData struct {
 	Admin       bool
 	Integrity   core.IntegritySummary
 	Rates       []rateLine
+	Privacy     []privacyRow // citizens' data requests still open
 }
 
 // DashboardPage answers GET /communes/{code}/dashboard: a commune's figures
@@ -61,6 +62,9 @@ func (h *Handlers) DashboardPage(c *gin.Context) error {
 	l := render.Loc(c)
 	d := dashboardData{Commune: u, Admin: httpx.Scope(c).Admin()}
 	if d.Integrity, d.Rates, err = h.integrityOf(c, u.Code); err != nil {
+		return err
+	}
+	if d.Privacy, err = h.openPrivacy(ctx, l, httpx.Scope(c), u.Code); err != nil {
 		return err
 	}
 	latest, err := h.Coverage.Latest(ctx, []string{u.Code})

@@ -58,6 +58,7 @@ type Config struct {
 	MetricsToken   string        // CDT_METRICS_TOKEN: the bearer token of GET /metrics (empty: loopback clients only)
 	CleanupEvery   time.Duration // CDT_CLEANUP_EVERY: how often the leader deletes expired sessions, used claims, old runs (1h)
 	RunsKept       time.Duration // CDT_RUNS_KEPT: how long finished job runs are kept (90 days)
+	RetentionYears int           // CDT_RETENTION_YEARS: how long household hashes are kept (5 years)
 	// RequestTimeout bounds every HTTP request and the database operations it
 	// makes (CDT_REQUEST_TIMEOUT, 30s): a hung database answers 503.
 	RequestTimeout time.Duration
@@ -86,8 +87,8 @@ func Defaults() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", EmbeddedAddr: "127.0.0.1:0", DB: "cdt",
 		SecureCookies: true, LogFormat: "json", LogLevel: "info", CoverageAt: "01:00",
 		CoverageCheck: time.Minute, JobLeaseTTL: time.Minute, CleanupEvery: time.Hour, RunsKept: 90 * 24 * time.Hour,
-		RequestTimeout: 30 * time.Second,
-		Integrity:      domain.DefaultIntegrityThresholds()}
+		RequestTimeout: 30 * time.Second, RetentionYears: DefaultRetentionYears,
+		Integrity: domain.DefaultIntegrityThresholds()}
 }
 
 // FromEnv reads the CDT_* variables over the defaults.
@@ -130,6 +131,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 			*d.dst = t
 		}
+	}
+	if err := retentionFromEnv(getenv, &c); err != nil {
+		return c, err
 	}
 	if v := getenv("CDT_LOGIN_RATE"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -332,6 +336,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		Units: a.Units, Registry: a.Store.Registry, Users: a.Store.Users, Throttles: a.Store.Throttles, Auth: a.Auth,
 		Ingest: a.Ingest, Live: a.Live, Records: a.Live, Coverage: a.Store.Coverage, Jobs: a,
 		Trainings: a.Store.Trainings, Integrity: a.integrityDeps(), TrainingTarget: 0.9, Audit: trail, AuditTrail: a.Store.Audit,
+		Privacy: a.Store.Privacy, Care: a.householdCare(), RetentionYears: cfg.RetentionYears,
 		Ready: a.Store.Ready, RequestTimeout: cfg.RequestTimeout, Logger: a.Log, Now: cfg.Now, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, AssistRate: cfg.AssistRate, LoginRate: cfg.LoginRate,
 		Metrics: a.Metrics.Handler(), MetricsToken: cfg.MetricsToken, Observe: a.Metrics.Request,
 	})
@@ -371,6 +376,7 @@ func (a *App) prepare(ctx context.Context) error {
 	a.Audit = &audit.Writer{Store: st.Audit, Process: a.Process, Now: a.Cfg.Now, Log: a.Log}
 	a.Ingest = &ingest.Service{Registry: st.Registry, Store: st.Assistance, Deltas: st.Rollups, Processes: st.Processes,
 		Key: []byte(key), Now: a.Cfg.Now, Logger: a.Log, Process: a.Process, Observe: a.observeRecords}
+	a.Ingest.Objected = &ingest.Objections{Store: st.Privacy}
 	a.Live = &ingest.Live{State: st.Rollups, Records: st.Assistance}
 	a.Consolidator = &jobs.Consolidator{Store: st.Rollups, Processes: st.Processes, Scanner: st.Assistance,
 		Excluded: st.Assistance.Excluded, Now: a.Cfg.Now, Log: a.Log}
@@ -400,6 +406,7 @@ func (a *App) newCleanup() *jobs.Cleanup {
 	c.Add("training_claims", st.Trainings.PruneClaims)
 	c.Add("privacy_claims", st.Privacy.PruneClaims)
 	c.Add("integrity_claims", st.Integrity.PruneClaims)
+	a.addRetention(c)
 	c.Add("job_runs", func(ctx context.Context, now time.Time) (int, error) {
 		return st.Coverage.DeleteRunsBefore(ctx, now.Add(-a.Cfg.RunsKept))
 	})

@@ -1,12 +1,15 @@
 package apptest
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // NewUUID returns a random client ID.
@@ -33,4 +36,39 @@ func (e *Env) Settle() {
 	if err := e.App.Consolidate(ctx); err != nil {
 		e.T.Fatal(err)
 	}
+}
+
+// HashHolders counts, per collection, the stored documents that hold the
+// household hash, as text or as the 16 bytes it encodes (the sets of
+// households reached keep raw keys).
+func (e *Env) HashHolders(hash string) map[string]int {
+	e.T.Helper()
+	key, err := base64.RawURLEncoding.DecodeString(hash)
+	if err != nil || len(key) != 16 {
+		e.T.Fatalf("household hash %q: %v", hash, err)
+	}
+	ctx := context.Background()
+	db := e.App.Store.Database
+	names, err := db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	hits := map[string]int{}
+	for _, name := range names {
+		cur, err := db.Collection(name).Find(ctx, bson.D{})
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		for cur.Next(ctx) {
+			if bytes.Contains(cur.Current, []byte(hash)) || bytes.Contains(cur.Current, key) {
+				hits[name]++
+			}
+		}
+		err = cur.Err()
+		_ = cur.Close(ctx)
+		if err != nil {
+			e.T.Fatal(err)
+		}
+	}
+	return hits
 }

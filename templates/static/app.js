@@ -52,7 +52,8 @@
     const time = d.toLocaleTimeString('vi-VN', {...zone, hour: '2-digit', minute: '2-digit', hour12: false});
     return isToday(iso) ? time : `${time} ${d.toLocaleDateString('vi-VN', {...zone, day: '2-digit', month: '2-digit'})}`;
   }
-  const what = (r) => ({Service: t('service.' + r.service), Ref: mask(r.household_ref), Time: when(r.occurred_at)});
+  const what = (r) => ({Service: t('service.' + r.service), Ref: r.consent === 'refused' ? t('app.no_household') : mask(r.household_ref),
+    Time: when(r.occurred_at)});
 
   // ---- IndexedDB queue: {client_id, member, record, state, error, details} ----
   const DB = 'cdt', STORE = 'queue';
@@ -187,7 +188,9 @@
         if (r.status === 'created' || r.status === 'duplicate') {
           await del(item.client_id);
           state.sent++;
-          if (item.client_id === lastSaved) showSaved(t('app.sent_what', what(item.record)));
+          // The server removed phone numbers, ID numbers or e-mails from the note: say so.
+          const scrubbed = r.record && (r.record.note || '') !== (item.record.note || '');
+          if (item.client_id === lastSaved) showSaved(t('app.sent_what', what(item.record)) + (scrubbed ? ' ' + t('app.note_scrubbed') : ''));
           const today = $('#count-today');
           if (today && r.status === 'created' && isToday(item.record.occurred_at)) {
             today.textContent = String(Number(today.textContent) + 1);
@@ -213,6 +216,20 @@
     saved.textContent = text;
     saved.hidden = !text;
   }
+  function consentError(msg) {
+    const el = $('#consent-error');
+    if (!el) return;
+    el.textContent = msg;
+    el.hidden = !msg;
+  }
+  // Consent refused: the household reference is not asked (nothing of it is kept).
+  function consentChanged() {
+    const refused = (form.querySelector('input[name="consent"]:checked') || {}).value === 'refused';
+    const input = form.elements.household_ref;
+    input.disabled = refused;
+    if (refused) { input.value = ''; fieldError(''); }
+    consentError('');
+  }
   function fieldError(msg) {
     const el = $('#household_ref-error'), input = form.elements.household_ref;
     el.textContent = msg;
@@ -232,6 +249,7 @@
         el.value = v;
       }
     }
+    consentChanged();
     // What the member picked is shown, never kept out of sight.
     const details = form.querySelector('details');
     if (details) details.open = optional.some((k) => item.record[k]) || !!item.record.note;
@@ -243,14 +261,24 @@
   function reset() {
     form.elements.household_ref.value = '';
     form.elements.note.value = '';
+    // The next citizen is asked again: nothing preselected.
+    for (const r of form.querySelectorAll('input[name="consent"]')) r.checked = false;
+    consentChanged();
     for (const k of optional) for (const r of form.querySelectorAll(`[name="${k}"]`)) r.checked = false;
     const details = form.querySelector('details');
     if (details) details.open = false;
   }
   async function save() {
     const f = new FormData(form);
-    const typed = String(f.get('household_ref') || '');
-    if (!normalize(typed)) { // the server's rule, before anything is queued
+    const consent = String(f.get('consent') || '');
+    if (!consent) { // the citizen is always asked
+      consentError(t('app.need_consent'));
+      showSaved('');
+      form.querySelector('input[name="consent"]').focus();
+      return;
+    }
+    const typed = consent === 'refused' ? '' : String(f.get('household_ref') || '');
+    if (consent !== 'refused' && !normalize(typed)) { // the server's rule, before anything is queued
       fieldError(typed.trim() ? t('rule.household_ref') : t('app.need_household'));
       showSaved('');
       form.elements.household_ref.focus();
@@ -268,6 +296,7 @@
       citizen_age_group: f.get('citizen_age_group') || '',
       place: f.get('place') || '',
       note: String(f.get('note') || '').trim(),
+      consent,
     };
     if (form.dataset.editing) {
       const old = (await all()).find((i) => i.client_id === form.dataset.editing);
@@ -296,6 +325,8 @@
       try { await save(); } finally { delete form.dataset.saving; state.saves++; }
     });
     form.elements.household_ref.addEventListener('input', () => fieldError(''));
+    for (const r of form.querySelectorAll('input[name="consent"]')) r.addEventListener('change', consentChanged);
+    consentChanged();
   }
 
   // ---- offline: every link works from the service worker's cache or says it needs the network ----
