@@ -218,6 +218,11 @@ func NormalizeHouseholdRef(s string) (string, bool) {
 	if len(out) < MinRefLen || len(out) > MaxRefLen {
 		return "", false
 	}
+	// What the separators hid may be a phone number ("\v84…", "84/…"): it
+	// counts as that number, so that normalising twice changes nothing.
+	if p, ok := NormalizePhone(out); ok {
+		return p, true
+	}
 	return out, true
 }
 

@@ -40,7 +40,8 @@
       if (u.length === 1 && ((u >= '0' && u <= '9') || (u >= 'A' && u <= 'Z'))) out += u;
       else if (!(u === ' ' || u === '.' || u === '-' || u === '/' || u === '+')) return null;
     }
-    return out.length >= 6 && out.length <= 20 ? out : null;
+    if (out.length < 6 || out.length > 20) return null;
+    return phone(out) || out; // a number the separators hid counts as that number
   }
   window.cdtHousehold = {normalize};
   const mask = (ref) => '•••' + (normalize(ref) || String(ref).replace(/\D/g, '')).slice(-3);
