@@ -13,6 +13,7 @@ import (
 // against the real binary so that they cannot rot. It checks that each
 // measured what it names, never how fast.
 func TestBenchmarksRunSmall(t *testing.T) {
+	t.Parallel() // its own servers, data dirs and ports: it overlaps the crash test's waits
 	bin := binary(t)
 	ctx := context.Background()
 

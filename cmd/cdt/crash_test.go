@@ -95,6 +95,7 @@ func crashRounds() int {
 // acknowledged before it started. Phones send again what got no answer: so
 // do the clients here.
 func TestCrashUnderLoad(t *testing.T) {
+	t.Parallel() // its own server, data dir and port
 	dir := t.TempDir()
 	env := []string{"CDT_DATA_DIR=" + dir, "CDT_ADDR=127.0.0.1:0", "CDT_DEMO=true", "CDT_ADMIN_PASSWORD=admin-pass-1",
 		"CDT_LOG_FORMAT=text", "CDT_COVERAGE_AT=23:59", "CDT_COVERAGE_CHECK=1h", "CDT_ASSIST_RATE=100000", "CDT_LOGIN_RATE=1000"}
