@@ -120,18 +120,30 @@ func (j *Coverage) Begin(ctx context.Context, o RunOptions) (*Run, error) {
 // abandonOrphans fails the runs left "running" by a process that died: this
 // process holds the lease now, so nobody else is running.
 func (j *Coverage) abandonOrphans(ctx context.Context) error {
-	runs, err := j.Store.Runs(ctx, CoverageJob, 20)
+	return abandonOrphanRuns(ctx, j.Store, CoverageJob, j.Now(), j.Log)
+}
+
+// runLog is where a job's runs are recorded.
+type runLog interface {
+	FinishRun(ctx context.Context, r domain.JobRun) error
+	Runs(ctx context.Context, job string, limit int) ([]domain.JobRun, error)
+}
+
+// abandonOrphanRuns fails job's runs left "running" by a process that died,
+// as interrupted; the caller holds the job's lease, so nobody else runs it.
+func abandonOrphanRuns(ctx context.Context, runs runLog, job string, now time.Time, log *slog.Logger) error {
+	recent, err := runs.Runs(ctx, job, 20)
 	if err != nil {
 		return err
 	}
-	for _, r := range runs {
+	for _, r := range recent {
 		if r.Status == domain.RunRunning {
-			r.Status, r.FinishedAt, r.Interrupted = domain.RunFailed, j.Now().UTC(), true
+			r.Status, r.FinishedAt, r.Interrupted = domain.RunFailed, now.UTC(), true
 			r.Error = "abandoned: the process running it stopped before it finished"
-			if err := j.Store.FinishRun(ctx, r); err != nil {
+			if err := runs.FinishRun(ctx, r); err != nil {
 				return err
 			}
-			j.Log.Warn("coverage run abandoned by its process", "run", r.ID, "owner", r.Owner)
+			log.Warn(job+" run abandoned by its process", "run", r.ID, "owner", r.Owner)
 		}
 	}
 	return nil

@@ -131,20 +131,7 @@ func (j *Integrity) run(ctx context.Context, job string, day domain.Date, trigge
 // abandonOrphans fails the runs of job left running by a process that died
 // (this process holds the job's lease now).
 func (j *Integrity) abandonOrphans(ctx context.Context, job string) error {
-	runs, err := j.Runs.Runs(ctx, job, 20)
-	if err != nil {
-		return err
-	}
-	for _, r := range runs {
-		if r.Status == domain.RunRunning {
-			r.Status, r.FinishedAt, r.Interrupted = domain.RunFailed, j.Now().UTC(), true
-			r.Error = "abandoned: the process running it stopped before it finished"
-			if err := j.Runs.FinishRun(ctx, r); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return abandonOrphanRuns(ctx, j.Runs, job, j.Now(), j.Log)
 }
 
 // errEnough stops a read early.

@@ -57,12 +57,22 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 // its output on stdout, only warnings and errors logged on stderr. It
 // returns the configuration too, for a command that opens it again.
 func openTool(ctx context.Context, config func() (app.Config, error), stdout, stderr io.Writer) (*app.App, app.Config, error) {
+	return openApp(ctx, config, stdout, stderr, "warn")
+}
+
+// openApp opens the configured database for a command, logging on stderr at
+// level ("": the configured CDT_LOG_LEVEL, for the job runs whose progress
+// an operator follows).
+func openApp(ctx context.Context, config func() (app.Config, error), stdout, stderr io.Writer, level string) (*app.App, app.Config, error) {
 	cfg, err := config()
 	if err != nil {
 		return nil, cfg, fmt.Errorf("configuration: %w", err)
 	}
+	if level == "" {
+		level = cfg.LogLevel
+	}
 	cfg.Stdout = stdout
-	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, "warn")
+	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, level)
 	a, err := app.Open(ctx, cfg)
 	return a, cfg, err
 }

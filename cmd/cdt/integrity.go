@@ -41,13 +41,7 @@ func jobsRunIntegrity(ctx context.Context, job string, args []string, getenv fun
 	if err != nil {
 		return err
 	}
-	cfg, err := config()
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	cfg.Stdout = stdout
-	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
-	a, err := app.Open(ctx, cfg)
+	a, _, err := openApp(ctx, config, stdout, stderr, "")
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/hue-cdt/cdt/domain"
-	"github.com/hue-cdt/cdt/internal/app"
 	"github.com/hue-cdt/cdt/jobs"
 )
 
@@ -33,13 +32,7 @@ func jobsRun(ctx context.Context, args []string, getenv func(string) string, std
 			return fmt.Errorf("--date: %q is not a date (YYYY-MM-DD)", *date)
 		}
 	}
-	cfg, err := config()
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	cfg.Stdout = stdout
-	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
-	a, err := app.Open(ctx, cfg)
+	a, _, err := openApp(ctx, config, stdout, stderr, "")
 	if err != nil {
 		return err
 	}
