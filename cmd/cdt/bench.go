@@ -37,6 +37,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	dateF := fs.String("date", "", "integrity: the day to flag (default: yesterday)")
 	rounds := fs.Int("rounds", 3, "integrity: rounds of each measurement (the best counts)")
 	audit := fs.Bool("audit", true, "ingest: with the audit trail (false: without, to compare)")
+	dataDir := fs.String("data-dir", "", "e2e: use and keep this data directory; seed it only if it was not seeded with --records before")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -104,7 +105,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	case "e2e":
 		_, err := bench.E2E(ctx, bench.E2EOptions{Bin: bin, Records: *records, Rate: *rate, Duration: *duration, Burst: *burst,
-			MongoURI: *uri, Label: *labelF, Out: stdout, Log: stderr})
+			MongoURI: *uri, Label: *labelF, Dir: *dataDir, Out: stdout, Log: stderr})
 		return err
 	case "audit":
 		sizes, err := ints(*sizesF)
@@ -140,7 +141,11 @@ func benchInternal(ctx context.Context, step string, records int, getenv func(st
 	if err != nil {
 		return err
 	}
-	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, "warn")
+	level := "warn"
+	if cfg.LogLevel == "debug" { // CDT_LOG_LEVEL=debug: the consolidation passes of addday
+		level = "debug"
+	}
+	cfg.Logger = app.NewLogger(stderr, cfg.LogFormat, level)
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		return err

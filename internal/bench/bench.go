@@ -129,10 +129,19 @@ func (s *Server) Log() string {
 	return s.log.String()
 }
 
-// Stop sends SIGTERM and waits.
+// Stop sends SIGTERM and waits. With CDT_BENCH_SERVER_LOG set, the server's
+// log is appended to that file (to read its consolidation passes after a
+// benchmark).
 func (s *Server) Stop() error {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	return s.cmd.Wait()
+	err := s.cmd.Wait()
+	if path := os.Getenv("CDT_BENCH_SERVER_LOG"); path != "" {
+		if f, ferr := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); ferr == nil {
+			_, _ = io.WriteString(f, s.Log())
+			_ = f.Close()
+		}
+	}
+	return err
 }
 
 // PID is the child's process ID.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,16 +32,26 @@ type E2EOptions struct {
 	Clients  int           // concurrent clients (default 32)
 	MongoURI string
 	Label    string
-	Out      io.Writer
-	Log      io.Writer
+	// Dir is the data directory to use and keep (default: a temporary one);
+	// it is seeded only if a marker says it was not seeded with Records yet,
+	// so that runs can start from copies of one seeded directory.
+	Dir string
+	Out io.Writer
+	Log io.Writer
 }
 
 // E2EResult is what the end-to-end benchmark measured.
 type E2EResult struct {
-	Records             int
-	Offered, Acked      float64 // records per second
-	Applied             float64 // records per second, acknowledged to applied in the rollups
-	MaxBacklog          int     // records acknowledged, not yet consolidated
+	Records        int
+	Offered, Acked float64 // records per second
+	// Applied is the records applied in the rollups during the load, per
+	// second of it: what the consolidation kept up with.
+	Applied float64
+	// Through is the records acknowledged per second from the load's start
+	// until the last of them was applied (the load and the drain after it).
+	Through             float64
+	MaxBacklog          int           // records acknowledged, not yet consolidated
+	MaxLag              time.Duration // the oldest pending delta's age, at most
 	Drain               time.Duration
 	BurstRecords        int
 	BurstAcked, BurstIn time.Duration // from the burst's start: all acknowledged, all applied
@@ -63,19 +74,29 @@ func E2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	dir, err := os.MkdirTemp("", "cdt-e2e-")
-	if err != nil {
-		return res, err
+	dir := o.Dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "cdt-e2e-")
+		if err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
 	}
-	defer os.RemoveAll(dir)
+	marker := filepath.Join(dir, "e2e-seeded")
 	env := []string{"CDT_DATA_DIR=" + dir, "CDT_DB=bench_e2e", "CDT_ADMIN_PASSWORD=bench-admin-1", "CDT_JWT_SECRET=" + benchSecret,
 		"CDT_LOG_LEVEL=warn", "CDT_ASSIST_RATE=1000000", "CDT_COVERAGE_CHECK=1h", "CDT_COVERAGE_AT=23:59"}
 	if o.MongoURI != "" {
 		env = append(env, "CDT_MONGO_URI="+o.MongoURI)
 	}
-	fmt.Fprintf(o.Log, "e2e: seeding %d records\n", o.Records)
-	if _, _, err := child(ctx, o.Bin, env, "seed", "--scale", "hue", "--records", fmt.Sprint(o.Records), "--replace", "--quiet"); err != nil {
-		return res, err
+	if b, _ := os.ReadFile(marker); string(b) != fmt.Sprint(o.Records) {
+		fmt.Fprintf(o.Log, "e2e: seeding %d records\n", o.Records)
+		if _, _, err := child(ctx, o.Bin, env, "seed", "--scale", "hue", "--records", fmt.Sprint(o.Records), "--replace", "--quiet"); err != nil {
+			return res, err
+		}
+		if err := os.WriteFile(marker, []byte(fmt.Sprint(o.Records)), 0o600); err != nil {
+			return res, err
+		}
 	}
 	srv, err := Start(ctx, o.Bin, append(env, "CDT_ADDR=127.0.0.1:0", "CDT_LOG_LEVEL=info"))
 	if err != nil {
@@ -96,30 +117,38 @@ func E2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 		return res, err
 	}
 	api := NewClient(srv.Addr)
-	backlog := func() int {
-		cur, err := db.Database.Collection("assistance_deltas").Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "n", Value: 1}}))
+	// backlog counts the records in deltas not consolidated yet, and the
+	// time of the oldest of those deltas (the sampling reads the whole delta
+	// queue: once a second, not more, for it costs the server too).
+	backlog := func() (int, time.Time) {
+		cur, err := db.Database.Collection("assistance_deltas").Find(ctx, bson.D{},
+			options.Find().SetProjection(bson.D{{Key: "n", Value: 1}, {Key: "at", Value: 1}}))
 		if err != nil {
-			return -1
+			return -1, time.Time{}
 		}
 		var docs []struct {
-			N int `bson:"n"`
+			N  int       `bson:"n"`
+			At time.Time `bson:"at"`
 		}
 		if cur.All(ctx, &docs) != nil {
-			return -1
+			return -1, time.Time{}
 		}
-		n := 0
+		n, oldest := 0, time.Time{}
 		for _, d := range docs {
 			n += d.N
+			if oldest.IsZero() || d.At.Before(oldest) {
+				oldest = d.At
+			}
 		}
-		return n
+		return n, oldest
 	}
 	drain := func(limit time.Duration) (time.Duration, error) {
 		start := time.Now()
 		for time.Since(start) < limit {
-			if backlog() == 0 {
+			if n, _ := backlog(); n == 0 {
 				return time.Since(start), nil
 			}
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(250 * time.Millisecond)
 		}
 		return 0, fmt.Errorf("e2e: the backlog did not drain in %v", limit)
 	}
@@ -132,16 +161,22 @@ func E2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 	total := int(float64(o.Rate) * o.Duration.Seconds())
 	jobs := make(chan int, total)
 	var acked, errs atomic.Int64
-	var maxBacklog atomic.Int64
+	var maxBacklog, maxLag atomic.Int64
 	stopSampling := make(chan struct{})
+	sampled := make(chan struct{})
 	go func() {
+		defer close(sampled)
 		for {
 			select {
 			case <-stopSampling:
 				return
-			case <-time.After(500 * time.Millisecond):
-				if b := int64(backlog()); b > maxBacklog.Load() {
-					maxBacklog.Store(b)
+			case <-time.After(time.Second):
+				n, oldest := backlog()
+				if int64(n) > maxBacklog.Load() {
+					maxBacklog.Store(int64(n))
+				}
+				if lag := int64(time.Since(oldest)); !oldest.IsZero() && lag > maxLag.Load() {
+					maxLag.Store(lag)
 				}
 			}
 		}
@@ -173,14 +208,17 @@ func E2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 	close(jobs)
 	wg.Wait()
 	load := time.Since(start)
+	pending, _ := backlog()
 	res.Drain, err = drain(10 * time.Minute)
 	close(stopSampling)
+	<-sampled
 	if err != nil {
 		return res, err
 	}
 	res.Offered, res.Acked = float64(total)/o.Duration.Seconds(), float64(acked.Load())/load.Seconds()
-	res.Applied = float64(acked.Load()) / (load + res.Drain).Seconds()
-	res.MaxBacklog, res.Errors = int(maxBacklog.Load()), int(errs.Load())
+	res.Applied = float64(int(acked.Load())-pending) / load.Seconds()
+	res.Through = float64(acked.Load()) / (load + res.Drain).Seconds()
+	res.MaxBacklog, res.MaxLag, res.Errors = int(maxBacklog.Load()), time.Duration(maxLag.Load()), int(errs.Load())
 
 	// Burst: ten records from each member at once.
 	fmt.Fprintf(o.Log, "e2e: a burst of %d records\n", o.Burst)
@@ -295,10 +333,11 @@ func writeE2E(w io.Writer, label string, r E2EResult, o E2EOptions) {
 	}
 	fmt.Fprintf(w, "End to end on %s with %d records stored: records acknowledged by POST /api/v1/assistance (%d clients, "+
 		"members of the whole registry) until applied in the rollups.\n\n", label, r.Records, o.Clients)
-	Table(w, []string{"offered rec/s", "acknowledged rec/s", "applied rec/s (acknowledged → in the rollups)",
-		"largest backlog (records)", "drained after the load s", "errors"},
-		[][]string{{fmt.Sprintf("%.0f", r.Offered), fmt.Sprintf("%.0f", r.Acked), fmt.Sprintf("%.0f", r.Applied),
-			fmt.Sprint(r.MaxBacklog), fmt.Sprintf("%.1f", r.Drain.Seconds()), fmt.Sprint(r.Errors)}})
+	Table(w, []string{"load s", "offered rec/s", "acknowledged rec/s", "applied during the load rec/s",
+		"largest backlog (records)", "oldest pending at most s", "drained after the load s", "acknowledged → all applied rec/s", "errors"},
+		[][]string{{fmt.Sprintf("%.0f", o.Duration.Seconds()), fmt.Sprintf("%.0f", r.Offered), fmt.Sprintf("%.0f", r.Acked),
+			fmt.Sprintf("%.0f", r.Applied), fmt.Sprint(r.MaxBacklog), fmt.Sprintf("%.1f", r.MaxLag.Seconds()),
+			fmt.Sprintf("%.1f", r.Drain.Seconds()), fmt.Sprintf("%.0f", r.Through), fmt.Sprint(r.Errors)}})
 	fmt.Fprintln(w)
 	Table(w, []string{"burst records (10 per member)", "all acknowledged after s", "all applied after s"},
 		[][]string{{fmt.Sprint(r.BurstRecords), fmt.Sprintf("%.1f", r.BurstAcked.Seconds()), fmt.Sprintf("%.1f", r.BurstIn.Seconds())}})
