@@ -426,10 +426,15 @@ func (h *HouseholdSet) ReachedByVillage(day Date, by map[string]int) {
 	}
 }
 
-// HouseholdShards is how many documents hold a commune's households reached,
-// by the first byte of their hash: one new household rewrites one of them,
-// about 300 households (6 kB) each for a large ward at a million records.
-const HouseholdShards = 64
+// HouseholdShards is how many documents hold a commune's households reached
+// (by the first byte of their hash), in a collection of their own. On
+// FerretDB every lookup and every replace scans the whole collection, so a
+// pass that changes k shards pays k scans of them all: one document per
+// commune (20 bytes a household, under 1 MB for the largest ward at a
+// million records) costs a pass the least. 64 shards beside the rollup cost a
+// pass of 1,000 records at a million records 1.8–2.9 s, 8 in their own
+// collection 0.9–1.2 s (BENCHMARKS.md, "Consolidation").
+const HouseholdShards = 1
 
 // ShardOf is the shard of household k.
 func ShardOf(k HouseholdKey) int { return int(k[0]) % HouseholdShards }
@@ -495,7 +500,7 @@ type ConsolidatedState struct {
 
 // StateSchema is the version of the consolidated state's documents; a
 // state of another version is rebuilt from the records.
-const StateSchema = 3
+const StateSchema = 4
 
 // HeadBucket is one document of a commune's list heads: "c" holds the
 // commune's own list and the bookkeeping of its page collections, "b00"…

@@ -31,7 +31,8 @@ const (
 // collection of every query, and an update or delete costs a few
 // microseconds per document of it):
 //
-//	g<G>_state_<commune>      the rollup ("rollup") and the household shards ("h00"…)
+//	g<G>_state_<commune>      the rollup ("rollup")
+//	g<G>_house_<commune>      the households reached, in domain.HouseholdShards shards ("h00"…)
 //	g<G>_lists_<commune>      the heads of the commune's record lists ("c", "b00"…)
 //	g<G>_pages_<commune>_<S>  sealed pages of those lists, at most domain.SegmentPages inserted in each
 //
@@ -52,6 +53,12 @@ func genPrefix(gen int64) string { return "g" + strconv.FormatInt(gen, 10) + "_"
 
 func (s *Rollups) stateColl(gen int64, commune string) *mongo.Collection {
 	return s.db.Collection(genPrefix(gen) + "state_" + commune)
+}
+
+// houseColl holds a commune's household shards, apart from its rollup: every
+// lookup or replace of a shard scans it.
+func (s *Rollups) houseColl(gen int64, commune string) *mongo.Collection {
+	return s.db.Collection(genPrefix(gen) + "house_" + commune)
 }
 
 // listColl is the collection of one head document of a commune: one each,
@@ -135,8 +142,10 @@ func (s *Rollups) ResolveDelta(ctx context.Context, d domain.Delta) error {
 
 // DeleteDeltas removes consolidated deltas.
 func (s *Rollups) DeleteDeltas(ctx context.Context, ids []string) error {
-	for i := 0; i < len(ids); i += 200 {
-		_, err := s.deltas.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids[i:min(i+200, len(ids))]}}}})
+	// Every delete of many _ids decodes the whole queue: few, large ones.
+	const batch = 20_000
+	for i := 0; i < len(ids); i += batch {
+		_, err := s.deltas.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids[i:min(i+batch, len(ids))]}}}})
 		if err != nil {
 			return wrap("delete deltas", err)
 		}
@@ -349,42 +358,47 @@ func (d householdDoc) shard() *domain.HouseholdShard {
 	return h
 }
 
-// HouseholdShards reads shards ns of commune (empty ones for those missing).
+// HouseholdShards reads shards ns of commune (empty ones for those missing),
+// with one query: each lookup would scan the collection.
 func (s *Rollups) HouseholdShards(ctx context.Context, gen int64, commune string, ns []int) (map[int]*domain.HouseholdShard, error) {
 	out := make(map[int]*domain.HouseholdShard, len(ns))
-	c := s.stateColl(gen, commune)
-	for _, n := range ns {
-		var d householdDoc
-		err := c.FindOne(ctx, bson.D{{Key: "_id", Value: shardID(n)}}).Decode(&d)
-		switch {
-		case errors.Is(err, mongo.ErrNoDocuments):
-			out[n] = domain.NewHouseholdShard(commune, n)
-		case err != nil:
-			return nil, wrap("household shard", err)
-		default:
-			out[n] = d.shard()
-		}
+	ids := make([]string, len(ns))
+	for i, n := range ns {
+		ids[i] = shardID(n)
+		out[n] = domain.NewHouseholdShard(commune, n)
 	}
-	return out, nil
+	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
+	if len(ids) == 1 {
+		filter = bson.D{{Key: "_id", Value: ids[0]}} // the one filter FerretDB hands to SQL
+	}
+	err := s.eachShard(ctx, gen, commune, filter, func(h *domain.HouseholdShard) error {
+		out[h.N] = h
+		return nil
+	})
+	return out, err
 }
 
-// EachHouseholdShard streams the shards of commune.
+// EachHouseholdShard streams the shards of commune, one query for them all.
 func (s *Rollups) EachHouseholdShard(ctx context.Context, gen int64, commune string, fn func(*domain.HouseholdShard) error) error {
-	// One lookup per shard: a find of them all would decode the rollup too.
-	for n := range domain.HouseholdShards {
+	return s.eachShard(ctx, gen, commune, bson.D{}, fn)
+}
+
+func (s *Rollups) eachShard(ctx context.Context, gen int64, commune string, filter bson.D, fn func(*domain.HouseholdShard) error) error {
+	cur, err := s.houseColl(gen, commune).Find(ctx, filter)
+	if err != nil {
+		return wrap("household shards", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
 		var d householdDoc
-		err := s.stateColl(gen, commune).FindOne(ctx, bson.D{{Key: "_id", Value: shardID(n)}}).Decode(&d)
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			continue
-		}
-		if err != nil {
+		if err := cur.Decode(&d); err != nil {
 			return wrap("household shard", err)
 		}
 		if err := fn(d.shard()); err != nil {
 			return err
 		}
 	}
-	return nil
+	return wrap("household shards", cur.Err())
 }
 
 // SaveHouseholdShards writes shards, one bulk write per commune.
@@ -408,7 +422,7 @@ func (s *Rollups) writeShards(ctx context.Context, gen int64, shards []*domain.H
 		byCommune[h.Commune] = append(byCommune[h.Commune], d)
 	}
 	for c, docs := range byCommune {
-		if err := writeDocs(ctx, s.stateColl(gen, c), docs, fresh); err != nil {
+		if err := writeDocs(ctx, s.houseColl(gen, c), docs, fresh); err != nil {
 			return wrap("save household shards", err)
 		}
 	}
@@ -480,7 +494,7 @@ func (s *Rollups) HouseholdSets(ctx context.Context) (map[string]*domain.Househo
 	if err != nil {
 		return nil, err
 	}
-	communes, err := s.communes(ctx, st.Gen, "state_")
+	communes, err := s.communes(ctx, st.Gen, "house_")
 	if err != nil {
 		return nil, err
 	}
