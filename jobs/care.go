@@ -312,7 +312,7 @@ func (j *Consolidator) commit(ctx context.Context, e *edit) error {
 			}
 		}
 	}
-	return j.finish(ctx, rollups, trash, nil)
+	return j.finish(ctx, rollups, trash, nil, &phases{})
 }
 
 func (j *Consolidator) commitHouseholds(ctx context.Context, commune string, ce *communeEdit) error {

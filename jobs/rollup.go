@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/hue-cdt/cdt/domain"
 )
 
@@ -35,6 +37,12 @@ type Consolidator struct {
 	MaxRecords int
 	// TempDir holds a rebuild's spill files (default: the system's).
 	TempDir string
+	// Workers is how many communes a pass writes at a time (default 2).
+	Workers int
+	// CacheHeads keeps the head documents this consolidator wrote last in
+	// memory, so that a pass reads only those another process changed
+	// (the server's consolidator; tens of MB at a million records).
+	CacheHeads bool
 
 	mu    sync.Mutex
 	state domain.ConsolidatedState
@@ -43,6 +51,66 @@ type Consolidator struct {
 	// (the coverage job) keeps the map it got.
 	rollups map[string]*domain.Rollup
 	pub     sync.Mutex
+	heads   headCache
+}
+
+// headCache holds the head documents as of state (gen, version): valid only
+// while the state is still that one. The first pass to take cached
+// documents to change them marks the cache as its own (pass) until its new
+// state is saved: a pass that fails half way leaves the cache marked by it,
+// and the next pass, another, reads every document again.
+type headCache struct {
+	mu           sync.Mutex
+	gen, version int64                         // version -1: being changed by pass
+	pass         string                        // the nonce of that pass
+	buckets      map[string]*domain.HeadBucket // commune + "/" + ID
+}
+
+// take returns the cached buckets ids of commune for pass (all of them or
+// none), as of state st.
+func (h *headCache) take(st domain.ConsolidatedState, pass, commune string, ids []string) map[string]*domain.HeadBucket {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.current(st, pass) {
+		h.buckets = nil
+		return nil
+	}
+	h.version, h.pass = -1, pass
+	out := make(map[string]*domain.HeadBucket, len(ids))
+	for _, id := range ids {
+		b := h.buckets[commune+"/"+id]
+		if b == nil {
+			return nil
+		}
+		out[id] = b
+	}
+	return out
+}
+
+func (h *headCache) current(st domain.ConsolidatedState, pass string) bool {
+	return h.gen == st.Gen && (h.version == st.Version || h.version == -1 && h.pass == pass)
+}
+
+// put adds buckets that pass read from the database.
+func (h *headCache) put(st domain.ConsolidatedState, pass string, bs map[string]*domain.HeadBucket) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.buckets == nil || !h.current(st, pass) {
+		h.buckets, h.gen = map[string]*domain.HeadBucket{}, st.Gen
+	}
+	h.version, h.pass = -1, pass
+	for _, b := range bs {
+		h.buckets[b.Commune+"/"+b.ID] = b
+	}
+}
+
+// saved marks the cache current as of the state just saved.
+func (h *headCache) saved(st domain.ConsolidatedState) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.buckets != nil && h.gen == st.Gen {
+		h.version = st.Version
+	}
 }
 
 // Stats says what one consolidation did.
@@ -89,7 +157,9 @@ func (j *Consolidator) run(ctx context.Context) (Stats, error) {
 		max = 20_000
 	}
 	for {
-		deltas, err := j.Store.PendingDeltas(ctx, 1000)
+		// A delta holds at least one record, or none when all were sent
+		// before: max deltas hold at least as many records as a pass takes.
+		deltas, err := j.Store.PendingDeltas(ctx, max)
 		if err != nil {
 			return st, err
 		}
@@ -348,7 +418,20 @@ func newNonce() string {
 func (j *Consolidator) apply(ctx context.Context, deltas []domain.Delta) error {
 	p := &pass{j: j, gen: j.state.Gen, nonce: newNonce(), rollups: map[string]*domain.Rollup{},
 		lists: map[string]map[string][]domain.ListEntry{}, house: map[string]map[int][]domain.Record{}}
+	var t phases
+	records := 0
+	began := time.Now()
+	defer func() {
+		level := slog.LevelDebug
+		if time.Since(began) > 2*time.Second {
+			level = slog.LevelInfo // a slow pass: what it spent its time on
+		}
+		j.Log.Log(ctx, level, "consolidation pass", "ms", time.Since(began).Milliseconds(), "deltas", len(deltas), "records", records, "communes", len(p.rollups),
+			"read_heads_ms", t[0].Milliseconds(), "add_ms", t[1].Milliseconds(), "save_lists_ms", t[2].Milliseconds(),
+			"households_ms", t[3].Milliseconds(), "rollups_ms", t[4].Milliseconds(), "trash_ms", t[5].Milliseconds())
+	}()
 	for _, d := range deltas {
+		records += len(d.Records)
 		communes := map[string]bool{}
 		for _, rec := range d.Records {
 			communes[rec.CommuneCode] = true
@@ -358,33 +441,84 @@ func (j *Consolidator) apply(ctx context.Context, deltas []domain.Delta) error {
 			j.rollupCopy(p.rollups, c).Apply(d)
 		}
 	}
+	// The communes' lists and households are independent: Workers of them
+	// at a time (the database decodes and encodes one commune's documents
+	// while this process prepares another's).
 	var trash []trashed
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(j.workers())
 	for _, c := range sortedKeys(p.rollups) {
-		w, err := j.lists(ctx, p.gen, c, p.nonce, keysOf(p.lists[c]))
-		if err != nil {
-			return err
-		}
-		for _, key := range sortedKeys(p.lists[c]) {
-			edit, err := domain.AddToList(ctx, w.head(key), p.lists[c][key], w.rd, w.alloc)
-			if err != nil {
-				return fmt.Errorf("jobs: list %s: %w", key, err)
+		g.Go(func() error {
+			var ct phases
+			tr, err := p.commune(gctx, c, &ct)
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range 4 {
+				t[i] += ct[i]
 			}
-			w.take(edit)
-		}
-		t, err := w.save(ctx)
-		if err != nil {
+			trash = append(trash, tr)
 			return err
-		}
-		trash = append(trash, t)
-		if err := p.saveHouseholds(ctx, c); err != nil {
-			return err
-		}
+		})
 	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	sort.Slice(trash, func(a, b int) bool { return trash[a].commune < trash[b].commune })
 	ids := make([]string, len(deltas))
 	for i, d := range deltas {
 		ids[i] = d.ID
 	}
-	return j.finish(ctx, p.rollups, trash, ids)
+	t.start()
+	return j.finish(ctx, p.rollups, trash, ids, &t)
+}
+
+// phases times the steps of a pass, for its debug log line.
+type phases [7]time.Duration
+
+func (t *phases) start() { t[6] = time.Duration(time.Now().UnixNano()) }
+
+func (t *phases) lap(i int) {
+	now := time.Duration(time.Now().UnixNano())
+	t[i] += now - t[6]
+	t[6] = now
+}
+
+// commune writes the lists and household shards of commune that the pass
+// changes.
+func (p *pass) commune(ctx context.Context, c string, t *phases) (trashed, error) {
+	j := p.j
+	t.start()
+	w, err := j.lists(ctx, p.gen, c, p.nonce, keysOf(p.lists[c]))
+	if err != nil {
+		return trashed{}, err
+	}
+	t.lap(0)
+	for _, key := range sortedKeys(p.lists[c]) {
+		edit, err := domain.AddToList(ctx, w.head(key), p.lists[c][key], w.rd, w.alloc)
+		if err != nil {
+			return trashed{}, fmt.Errorf("jobs: list %s: %w", key, err)
+		}
+		w.take(edit)
+	}
+	t.lap(1)
+	tr, err := w.save(ctx)
+	if err != nil {
+		return trashed{}, err
+	}
+	t.lap(2)
+	if err := p.saveHouseholds(ctx, c); err != nil {
+		return trashed{}, err
+	}
+	t.lap(3)
+	return tr, nil
+}
+
+func (j *Consolidator) workers() int {
+	if j.Workers > 0 {
+		return j.Workers
+	}
+	return 2
 }
 
 // rollupCopy returns the copy of commune's rollup that rollups holds for a
@@ -408,7 +542,7 @@ func (j *Consolidator) rollupCopy(rollups map[string]*domain.Rollup, commune str
 // applied again, and lists and household sets take the same records twice
 // without change) and the state, publishes them, deletes the deltas applied
 // and the pages replaced by the pass before.
-func (j *Consolidator) finish(ctx context.Context, changed map[string]*domain.Rollup, trash []trashed, deltas []string) error {
+func (j *Consolidator) finish(ctx context.Context, changed map[string]*domain.Rollup, trash []trashed, deltas []string, t *phases) error {
 	today := domain.DateOf(j.Now())
 	communes := sortedKeys(changed)
 	saved := make([]*domain.Rollup, 0, len(communes))
@@ -437,6 +571,7 @@ func (j *Consolidator) finish(ctx context.Context, changed map[string]*domain.Ro
 		return err
 	}
 	j.state = next
+	j.heads.saved(next)
 	j.pub.Lock()
 	published := make(map[string]*domain.Rollup, len(j.rollups)+len(saved))
 	for c, r := range j.rollups {
@@ -447,6 +582,8 @@ func (j *Consolidator) finish(ctx context.Context, changed map[string]*domain.Ro
 		published[r.Commune] = r
 	}
 	j.publish(published)
+	t.lap(4)
+	defer t.lap(5)
 	if len(deltas) > 0 {
 		if err := j.Store.DeleteDeltas(ctx, deltas); err != nil {
 			return err
@@ -536,9 +673,17 @@ func (j *Consolidator) lists(ctx context.Context, gen int64, commune, nonce stri
 	}
 	w := &listWriter{st: j.Store, gen: gen, commune: commune, nonce: nonce, ids: sortedKeys(ids),
 		rd: domain.ListsOf(j.Store, gen, commune)}
-	var err error
-	if w.buckets, err = j.Store.HeadBuckets(ctx, gen, commune, w.ids); err != nil {
-		return nil, err
+	if j.CacheHeads {
+		w.buckets = j.heads.take(j.state, nonce, commune, w.ids)
+	}
+	if w.buckets == nil {
+		var err error
+		if w.buckets, err = j.Store.HeadBuckets(ctx, gen, commune, w.ids); err != nil {
+			return nil, err
+		}
+		if j.CacheHeads {
+			j.heads.put(j.state, nonce, w.buckets)
+		}
 	}
 	w.book = w.buckets["c"].Pages
 	w.old, w.book.Trash = w.book.Trash, nil

@@ -2,12 +2,14 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -499,4 +501,55 @@ func TestListsWithSealedPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(t, "rebuilt", w, j, recountRecords(t, w.db))
+}
+
+// failingHeads fails the n-th save of head documents, once.
+type failingHeads struct {
+	domain.StateStore
+	mu    sync.Mutex
+	calls int
+	n     int
+}
+
+func (f *failingHeads) SaveHeadBuckets(ctx context.Context, gen int64, bs []*domain.HeadBucket) error {
+	f.mu.Lock()
+	f.calls++
+	fail := f.calls == f.n
+	f.mu.Unlock()
+	if fail {
+		return errors.New("disk full")
+	}
+	return f.StateStore.SaveHeadBuckets(ctx, gen, bs)
+}
+
+// A consolidator that keeps the head documents it wrote reads them again
+// when another process wrote the state since, and after a pass of its own
+// that failed half way (whose changes to the cached heads were never saved).
+func TestCachedHeadsFollowOtherWritersAndFailedPasses(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, testdb.Open(t), 3)
+	svc := w.service("pH")
+	r := rand.New(rand.NewPCG(5, 5))
+	fail := &failingHeads{StateStore: w.db.Rollups}
+	j1 := w.consolidator()
+	j1.CacheHeads, j1.Workers, j1.Store = true, 1, fail
+	j2 := w.consolidator()
+	j2.CacheHeads = true
+	for round, j := range []*jobs.Consolidator{j1, j2, j1, j1, j2, j1} {
+		w.logRandom(t, svc, r, 120)
+		if round == 3 {
+			// The second commune's heads fail to save: the first commune's
+			// are saved, the second's changed in the cache only.
+			fail.mu.Lock()
+			fail.n = fail.calls + 2
+			fail.mu.Unlock()
+			if _, err := j.Run(ctx); err == nil {
+				t.Fatal("the pass did not fail")
+			}
+		}
+		if _, err := j.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check(t, fmt.Sprint("round ", round), w, j, recountRecords(t, w.db))
+	}
 }

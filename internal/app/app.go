@@ -545,6 +545,9 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.Ingest.Start(ctx); err != nil {
 		return err
 	}
+	// A server consolidates every second: it keeps the head documents it
+	// wrote rather than read them again each pass.
+	a.Consolidator.CacheHeads = true
 	// A dead leader is replaced within a lease: at most 30 s, sooner when the
 	// job leases are shorter.
 	sched, err := jobs.NewScheduler(a.Store.Leases, a.Process, min(30*time.Second, a.Cfg.JobLeaseTTL), a.Cfg.Now, a.Log)
