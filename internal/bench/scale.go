@@ -329,7 +329,7 @@ func writeScale(w io.Writer, label string, rows []ScaleRow) {
 				fmt.Sprintf("%.2f", e.XLSXExport.Seconds()/max(e.Scan.Seconds(), 1e-9)), fmt.Sprint(e.ServerRSS / 1024)})
 		}
 		Table(w, []string{"commune", "records", "CSV export s", "XLSX export s", "plain scan s (limit)", "CSV / scan", "XLSX / scan",
-			"server peak RSS MiB"}, et)
+			"server peak RSS during the export MiB"}, et)
 		fmt.Fprintln(w)
 	}
 }
