@@ -81,8 +81,8 @@ func (s *Coverage) SaveCoverage(ctx context.Context, date domain.Date, rows []do
 		dayDocC{ID: string(date), V: coverageV, RunID: runID, Computed: now, Rows: string(b)}, upsert()); err != nil {
 		return wrap("save coverage day", err)
 	}
-	// Each commune's history of the year: read in one query, written in one
-	// bulk write (a round trip per commune made the job slow).
+	// Each commune's history of the year: read in one query, written in a
+	// few bulk writes (a round trip per commune made the job slow).
 	year := string(date)[:4]
 	ids := make([]string, len(slim))
 	for i, r := range slim {
@@ -110,7 +110,7 @@ func (s *Coverage) SaveCoverage(ctx context.Context, date domain.Date, rows []do
 			SetReplacement(historyDoc{ID: ids[i], V: coverageV, Commune: r.CommuneCode, Year: year, Rows: string(hb)}).SetUpsert(true))
 	}
 	if len(models) > 0 {
-		if _, err := s.history.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+		if err := replaceMany(ctx, s.history, models); err != nil {
 			return wrap("save coverage history", err)
 		}
 	}
@@ -122,7 +122,7 @@ func (s *Coverage) SaveCoverage(ctx context.Context, date domain.Date, rows []do
 		models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.ID}}).SetReplacement(d).SetUpsert(true))
 	}
 	if len(models) > 0 {
-		if _, err := s.latest.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+		if err := replaceMany(ctx, s.latest, models); err != nil {
 			return wrap("save coverage latest", err)
 		}
 	}

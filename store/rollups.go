@@ -448,8 +448,24 @@ func writeDocs(ctx context.Context, c *mongo.Collection, docs []any, fresh bool)
 		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: bson.Raw(raw).Lookup("_id")}}).
 			SetReplacement(bson.Raw(raw)).SetUpsert(true)
 	}
-	_, err := c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-	return err
+	return replaceMany(ctx, c, models)
+}
+
+// replaceBatch is how many replaces (or updates) go to the database in one
+// bulk write. FerretDB keeps the read of every update of a batch open, each
+// on a SQLite connection of its own, until the whole batch is done: a batch
+// of 40 opened 40 connections, each holding its own copy of the schema of
+// hundreds of collections (about 3 MB), and the pool keeps them.
+const replaceBatch = 4
+
+// replaceMany sends replace (or update) models in batches of replaceBatch.
+func replaceMany(ctx context.Context, c *mongo.Collection, models []mongo.WriteModel) error {
+	for i := 0; i < len(models); i += replaceBatch {
+		if _, err := c.BulkWrite(ctx, models[i:min(i+replaceBatch, len(models))], options.BulkWrite().SetOrdered(false)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func toHouseholdDoc(h *domain.HouseholdShard) (householdDoc, error) {
