@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/hue-cdt/cdt/domain"
 )
@@ -19,6 +22,7 @@ const (
 	collFlags         = "integrity_flags"
 	collFlagClaims    = "integrity_claims"
 	collVerifications = "verifications"
+	collIntegrityVer  = "integrity_version"
 )
 
 // Integrity stores the integrity flags and the verifications: two small
@@ -28,14 +32,64 @@ const (
 // day replaces what it found instead of adding to it; a change claims the
 // document's next version first (claimVersion), so two reviewers or a
 // review and a re-run cannot overwrite each other.
+//
+// Every dashboard reads every flag and verification of its commune, and the
+// flags grow with the records (thousands at a million records, a scan of
+// 300 ms). So each process keeps them all in memory as of a version that
+// every write increments after it is done (integrity_version, one
+// document): a read costs one lookup of that document, and a process
+// reloads the lists once after anyone's change.
 type Integrity struct {
-	flags, claims, verifications *mongo.Collection
-	now                          func() time.Time
+	flags, claims, verifications, version *mongo.Collection
+	now                                   func() time.Time
+	cache                                 integrityCache
+}
+
+type integrityCache struct {
+	mu      sync.Mutex
+	loaded  bool
+	version int64
+	flags   []flagDoc
+	verifs  []verificationDoc
 }
 
 func newIntegrity(db *mongo.Database, now func() time.Time) *Integrity {
 	return &Integrity{flags: db.Collection(collFlags), claims: db.Collection(collFlagClaims),
-		verifications: db.Collection(collVerifications), now: now}
+		verifications: db.Collection(collVerifications), version: db.Collection(collIntegrityVer), now: now}
+}
+
+// changed marks a change to the flags or verifications, after it is made.
+func (s *Integrity) changed(ctx context.Context) error {
+	_, err := s.version.UpdateOne(ctx, bson.D{{Key: "_id", Value: "v"}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}},
+		options.UpdateOne().SetUpsert(true))
+	return wrap("integrity version", err)
+}
+
+// lists returns every flag and verification, from memory while nobody
+// changed them since they were read.
+func (s *Integrity) lists(ctx context.Context) ([]flagDoc, []verificationDoc, error) {
+	var v struct {
+		N int64 `bson:"n"`
+	}
+	if err := s.version.FindOne(ctx, bson.D{{Key: "_id", Value: "v"}}).Decode(&v); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil, wrap("integrity version", err)
+	}
+	c := &s.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.loaded && c.version == v.N {
+		return c.flags, c.verifs, nil
+	}
+	flags, err := findDocs[flagDoc](ctx, "flags", s.flags, bson.D{})
+	if err != nil {
+		return nil, nil, err
+	}
+	verifs, err := findDocs[verificationDoc](ctx, "verifications", s.verifications, bson.D{})
+	if err != nil {
+		return nil, nil, err
+	}
+	c.loaded, c.version, c.flags, c.verifs = true, v.N, flags, verifs
+	return flags, verifs, nil
 }
 
 var (
@@ -83,7 +137,7 @@ func toFlagDoc(f domain.Flag, version int64) flagDoc {
 
 func (d flagDoc) toDomain() domain.Flag {
 	f := domain.Flag{ID: d.ID, Kind: d.Kind, CommuneCode: d.Commune, MemberID: d.Member, Day: domain.Date(d.Day),
-		RecordIDs: d.RecordIDs, Evidence: d.Evidence, Status: d.Status, Excluded: d.Excluded, Comment: d.Comment,
+		RecordIDs: slices.Clone(d.RecordIDs), Evidence: d.Evidence, Status: d.Status, Excluded: slices.Clone(d.Excluded), Comment: d.Comment,
 		ReviewedBy: d.ReviewedBy, CreatedAt: d.CreatedAt}
 	if d.ReviewedBy != "" {
 		f.ReviewedAt = d.ReviewedAt
@@ -99,7 +153,12 @@ func (d flagDoc) toDomain() domain.Flag {
 // inserted, those found again merged (domain.MergeFlag: a reviewed flag
 // keeps its review), open ones of day not found again removed. It reads
 // the day's flags once.
-func (s *Integrity) SaveFlags(ctx context.Context, day domain.Date, flags []domain.Flag) error {
+func (s *Integrity) SaveFlags(ctx context.Context, day domain.Date, flags []domain.Flag) (err error) {
+	defer func() {
+		if err != nil { // what was written before the error counts too
+			_ = s.changed(context.WithoutCancel(ctx))
+		}
+	}()
 	docs, err := findDocs[flagDoc](ctx, "flags of "+string(day), s.flags, bson.D{{Key: "day", Value: string(day)}})
 	if err != nil {
 		return err
@@ -142,7 +201,7 @@ func (s *Integrity) SaveFlags(ctx context.Context, day domain.Date, flags []doma
 			}
 		}
 	}
-	return nil
+	return s.changed(ctx)
 }
 
 // sameFinding reports whether found says what stored says: the same
@@ -167,19 +226,15 @@ func (s *Integrity) Flag(ctx context.Context, id string) (domain.Flag, error) {
 // FindFlags lists the flags matching f, newest day first (then by ID), a
 // page of f.Limit after f.After, with the cursor of the next page.
 func (s *Integrity) FindFlags(ctx context.Context, f domain.FlagFilter) ([]domain.Flag, string, error) {
-	q := bson.D{}
-	for _, c := range []struct{ key, val string }{{"commune_code", f.CommuneCode}, {"kind", f.Kind}, {"status", f.Status}} {
-		if c.val != "" {
-			q = append(q, bson.E{Key: c.key, Value: c.val})
-		}
-	}
-	docs, err := findDocs[flagDoc](ctx, "find flags", s.flags, q)
+	docs, _, err := s.lists(ctx)
 	if err != nil {
 		return nil, "", err
 	}
+	is := func(want, v string) bool { return want == "" || want == v }
 	out := make([]domain.Flag, 0, len(docs))
 	for _, d := range docs {
-		if (f.From == "" || domain.Date(d.Day) >= f.From) && (f.To == "" || domain.Date(d.Day) <= f.To) {
+		if is(f.CommuneCode, d.Commune) && is(f.Kind, d.Kind) && is(f.Status, d.Status) &&
+			(f.From == "" || domain.Date(d.Day) >= f.From) && (f.To == "" || domain.Date(d.Day) <= f.To) {
 			out = append(out, d.toDomain())
 		}
 	}
@@ -222,8 +277,10 @@ func (s *Integrity) UpdateFlag(ctx context.Context, id string, fn func(*domain.F
 		}, fn,
 		func(next *domain.Flag, v int64) error {
 			next.ID = id
-			_, err := s.flags.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, toFlagDoc(*next, v))
-			return wrap("save flag "+id, err)
+			if _, err := s.flags.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, toFlagDoc(*next, v)); err != nil {
+				return wrap("save flag "+id, err)
+			}
+			return s.changed(ctx)
 		})
 }
 
@@ -298,8 +355,10 @@ func (d verificationDoc) toDomain() domain.Verification {
 
 // CreateVerification stores v; ErrConflict if its ID is taken.
 func (s *Integrity) CreateVerification(ctx context.Context, v domain.Verification) error {
-	_, err := s.verifications.InsertOne(ctx, toVerificationDoc(v))
-	return wrap("create verification "+v.ID, err)
+	if _, err := s.verifications.InsertOne(ctx, toVerificationDoc(v)); err != nil {
+		return wrap("create verification "+v.ID, err)
+	}
+	return s.changed(ctx)
 }
 
 // Verification returns verification id.
@@ -313,20 +372,17 @@ func (s *Integrity) Verification(ctx context.Context, id string) (domain.Verific
 
 // FindVerifications lists the matches of f, newest first.
 func (s *Integrity) FindVerifications(ctx context.Context, f domain.VerificationFilter) ([]domain.Verification, error) {
-	q := bson.D{}
-	for _, c := range []struct{ key, val string }{{"commune_code", f.CommuneCode}, {"team_id", f.TeamID},
-		{"member_id", f.MemberID}, {"status", f.Status}, {"source", f.Source}} {
-		if c.val != "" {
-			q = append(q, bson.E{Key: c.key, Value: c.val})
-		}
-	}
-	docs, err := findDocs[verificationDoc](ctx, "find verifications", s.verifications, q)
+	_, docs, err := s.lists(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]domain.Verification, len(docs))
-	for i, d := range docs {
-		out[i] = d.toDomain()
+	is := func(want, v string) bool { return want == "" || want == v }
+	out := make([]domain.Verification, 0, len(docs))
+	for _, d := range docs {
+		if is(f.CommuneCode, d.Commune) && is(f.TeamID, d.Team) && is(f.MemberID, d.Member) && is(f.Status, d.Status) &&
+			is(f.Source, d.Source) {
+			out = append(out, d.toDomain())
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
@@ -350,8 +406,10 @@ func (s *Integrity) UpdateVerification(ctx context.Context, id string, fn func(*
 		}, fn,
 		func(next *domain.Verification, v int64) error {
 			next.ID, next.Version = id, v
-			_, err := s.verifications.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, toVerificationDoc(*next))
-			return wrap("save verification "+id, err)
+			if _, err := s.verifications.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, toVerificationDoc(*next)); err != nil {
+				return wrap("save verification "+id, err)
+			}
+			return s.changed(ctx)
 		})
 }
 

@@ -195,3 +195,56 @@ func TestTrainingsBetweenGivesADaysTrainings(t *testing.T) {
 		t.Errorf("trainings of the 20th: %v", ids)
 	}
 }
+
+// Each process keeps the flags and verifications in memory: a change made
+// by another process is seen at its next read, as is its own.
+func TestFlagsAndVerificationsReadAnotherProcesssChanges(t *testing.T) {
+	ctx := context.Background()
+	name := testdb.Name(t)
+	a, b := testdb.OpenNamed(t, name), testdb.OpenNamed(t, name)
+	day := domain.Date("2026-11-25")
+	count := func(db interface {
+		FindFlags(context.Context, domain.FlagFilter) ([]domain.Flag, string, error)
+		FindVerifications(context.Context, domain.VerificationFilter) ([]domain.Verification, error)
+	}, status string) (int, int) {
+		t.Helper()
+		fs, _, err := db.FindFlags(ctx, domain.FlagFilter{CommuneCode: "19753", Status: status})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, err := db.FindVerifications(ctx, domain.VerificationFilter{CommuneCode: "19753"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(fs), len(vs)
+	}
+	if f, v := count(a.Integrity, ""); f != 0 || v != 0 {
+		t.Fatalf("a fresh database: %d flags, %d verifications", f, v)
+	}
+	f1 := flagOf(domain.FlagBurst, "19753", day, "19753-M001", "r1", "r2")
+	if err := b.Integrity.SaveFlags(ctx, day, []domain.Flag{f1, flagOf(domain.FlagBurst, "20179", day, "20179-M001", "r3")}); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := count(a.Integrity, ""); f != 1 {
+		t.Fatalf("after another process saved a flag of the commune: %d", f)
+	}
+	if _, err := b.Integrity.UpdateFlag(ctx, f1.ID, func(f *domain.Flag) error {
+		return f.Review(domain.FlagReview{Status: domain.FlagConfirmed}, "leader.a", time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := count(a.Integrity, domain.FlagConfirmed); f != 1 {
+		t.Fatalf("after another process confirmed it: %d confirmed", f)
+	}
+	v := domain.Verification{ID: "v1", RecordID: "r1", MemberID: "19753-M001", TeamID: "19753-T01", CommuneCode: "19753",
+		Service: "hue_s", Source: domain.VerifyFromSample, Status: domain.VerifyRequested, RequestedBy: "leader.a", CreatedAt: time.Now()}
+	if err := a.Integrity.CreateVerification(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	if _, n := count(b.Integrity, ""); n != 1 {
+		t.Fatalf("after another process asked for a verification: %d", n)
+	}
+	if _, n := count(a.Integrity, ""); n != 1 {
+		t.Fatalf("after its own verification: %d", n)
+	}
+}
