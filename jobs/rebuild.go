@@ -100,16 +100,10 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 		return 0, err
 	}
 	defer spill.remove()
+	// The scan keeps the rollups only: households and lists are built one
+	// commune at a time from its spilled records, so that memory never holds
+	// every commune's households at once.
 	rollups := map[string]*domain.Rollup{}
-	shards := map[string][]*domain.HouseholdShard{}
-	interned := map[string]string{}
-	intern := func(s string) string {
-		if v, ok := interned[s]; ok {
-			return v
-		}
-		interned[s] = s
-		return s
-	}
 	n := 0
 	err = source(ctx, func(rec domain.Record) error {
 		p, seq, ok := domain.ParseDeltaID(rec.Delta)
@@ -118,15 +112,9 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 		}
 		c := rec.CommuneCode
 		if rollups[c] == nil {
-			rollups[c], shards[c] = domain.NewRollup(c), make([]*domain.HouseholdShard, domain.HouseholdShards)
-			for i := range shards[c] {
-				shards[c][i] = domain.NewHouseholdShard(c, i)
-			}
+			rollups[c] = domain.NewRollup(c)
 		}
 		rollups[c].Count(rec)
-		if k, ok := domain.ParseHouseholdKey(rec.Household); ok {
-			shards[c][domain.ShardOf(k)].Set.Set(k, domain.DayNumber(rec.Day), intern(rec.VillageCode))
-		}
 		n++
 		return spill.add(rec)
 	})
@@ -141,23 +129,11 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 	if err := j.Store.DropGen(ctx, gen); err != nil { // what a rebuild that died left
 		return n, err
 	}
-	// The households first: they are complete, and memory is better spent
-	// on the lists.
-	for _, c := range sortedKeys(shards) {
-		var used []*domain.HouseholdShard
-		for _, h := range shards[c] {
-			if h.Set.Len() > 0 {
-				used = append(used, h)
-			}
-		}
-		if err := j.Store.InsertHouseholdShards(ctx, gen, used); err != nil {
-			return n, err
-		}
-		delete(shards, c)
-	}
-	j.Log.Debug("rebuild: households written")
 	nonce := newNonce()
 	if err := spill.each(func(commune string, lines []string) error {
+		if err := j.writeHouseholds(ctx, gen, commune, lines); err != nil {
+			return err
+		}
 		return j.writeLists(ctx, gen, commune, lines, nonce)
 	}); err != nil {
 		return n, err
@@ -190,6 +166,38 @@ func (j *Consolidator) rebuild(ctx context.Context, also map[string]int64, sourc
 	}
 	j.Log.Debug("rebuild: previous state dropped", "gen", old.Gen)
 	return n, nil
+}
+
+// writeHouseholds writes a commune's households reached from all its
+// records (the lines of the spill files).
+func (j *Consolidator) writeHouseholds(ctx context.Context, gen int64, commune string, lines []string) error {
+	shards := make([]*domain.HouseholdShard, domain.HouseholdShards)
+	for i := range shards {
+		shards[i] = domain.NewHouseholdShard(commune, i)
+	}
+	villages := map[string]string{}
+	for _, line := range lines {
+		rec, ok := domain.DecodeListed(line)
+		if !ok {
+			return fmt.Errorf("jobs: rebuild: a spilled record in an unknown form")
+		}
+		k, ok := domain.ParseHouseholdKey(rec.Household)
+		if !ok {
+			continue
+		}
+		v, seen := villages[rec.VillageCode]
+		if !seen {
+			v, villages[rec.VillageCode] = rec.VillageCode, rec.VillageCode
+		}
+		shards[domain.ShardOf(k)].Set.Set(k, domain.DayNumber(rec.Day), v)
+	}
+	var used []*domain.HouseholdShard
+	for _, h := range shards {
+		if h.Set.Len() > 0 {
+			used = append(used, h)
+		}
+	}
+	return j.Store.InsertHouseholdShards(ctx, gen, used)
 }
 
 // writeLists writes a commune's lists from all its records (the lines of
