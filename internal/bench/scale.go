@@ -339,10 +339,13 @@ func writeScale(w io.Writer, label string, rows []ScaleRow) {
 func waitQuiet(ctx context.Context, api *Client) error {
 	deadline := time.Now().Add(10 * time.Minute)
 	yesterday := time.Now().In(hue).AddDate(0, 0, -1).Format("2006-01-02")
+	// Quiet: yesterday computed, nothing running, and no new run for 3 s (the
+	// catch-up computes yesterday first, then the older missing nights).
+	last, since := "", time.Now()
 	for time.Now().Before(deadline) {
 		var runs struct {
 			Items []struct {
-				Status, Date, Trigger string
+				ID, Status, Date, Trigger string
 			} `json:"items"`
 		}
 		if _, err := api.Do("GET", "/api/v1/jobs/runs?job=coverage&limit=100", nil, &runs); err != nil {
@@ -353,8 +356,14 @@ func waitQuiet(ctx context.Context, api *Client) error {
 			busy = busy || r.Status == "running"
 			done = done || (r.Date == yesterday && r.Status == "succeeded" && r.Trigger != "manual")
 		}
-		if !busy && done {
-			time.Sleep(time.Second)
+		sig := ""
+		for _, r := range runs.Items {
+			sig += r.ID + r.Status + ";"
+		}
+		if sig != last {
+			last, since = sig, time.Now()
+		}
+		if !busy && done && time.Since(since) >= 3*time.Second {
 			return nil
 		}
 		select {
