@@ -103,6 +103,9 @@ func E2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 		return res, err
 	}
 	defer srv.Stop()
+	if err := waitCatchUp(ctx, srv); err != nil {
+		return res, err
+	}
 	uri := o.MongoURI
 	if uri == "" {
 		uri = srv.DBURI

@@ -85,6 +85,9 @@ func ingestAt(ctx context.Context, o IngestOptions, size int) ([]IngestResult, e
 		return nil, err
 	}
 	defer srv.Stop()
+	if err := waitCatchUp(ctx, srv); err != nil {
+		return nil, err
+	}
 	uri := o.MongoURI
 	if uri == "" {
 		uri = srv.DBURI

@@ -336,6 +336,17 @@ func writeScale(w io.Writer, label string, rows []ScaleRow) {
 
 // waitQuiet waits until the server has no coverage run in progress and has
 // computed yesterday.
+// waitCatchUp signs in as the bench's administrator and waits until the
+// server's catch-up is over (waitQuiet): a server that starts on stored
+// records first computes the nights it missed.
+func waitCatchUp(ctx context.Context, srv *Server) error {
+	adm := NewClient(srv.Addr)
+	if err := adm.Login("admin", "bench-admin-1"); err != nil {
+		return err
+	}
+	return waitQuiet(ctx, adm)
+}
+
 func waitQuiet(ctx context.Context, api *Client) error {
 	deadline := time.Now().Add(10 * time.Minute)
 	yesterday := time.Now().In(hue).AddDate(0, 0, -1).Format("2006-01-02")
