@@ -350,9 +350,10 @@ func waitCatchUp(ctx context.Context, srv *Server) error {
 func waitQuiet(ctx context.Context, api *Client) error {
 	deadline := time.Now().Add(10 * time.Minute)
 	yesterday := time.Now().In(hue).AddDate(0, 0, -1).Format("2006-01-02")
-	// Quiet: yesterday computed, nothing running, and no new run for 3 s (the
-	// catch-up computes yesterday first, then the older missing nights).
-	last, since := "", time.Now()
+	// Quiet: nothing running and no new run for 3 s, once yesterday is
+	// computed (the catch-up computes yesterday first, then the older missing
+	// nights) or, on a database without records, 20 s after the start.
+	last, since, start := "", time.Now(), time.Now()
 	for time.Now().Before(deadline) {
 		var runs struct {
 			Items []struct {
@@ -374,7 +375,7 @@ func waitQuiet(ctx context.Context, api *Client) error {
 		if sig != last {
 			last, since = sig, time.Now()
 		}
-		if !busy && done && time.Since(since) >= 3*time.Second {
+		if !busy && (done || time.Since(start) >= 20*time.Second) && time.Since(since) >= 3*time.Second {
 			return nil
 		}
 		select {
