@@ -361,13 +361,13 @@ func TestFulfilledObjectionForgetsTheHousehold(t *testing.T) {
 	before := e.HashHolders(hash)
 	kinds := map[string]int{}
 	for name := range before {
-		for _, k := range []string{"_lists_", "_state_"} { // the communes' record lists, their households reached
+		for _, k := range []string{"_lists_", "_house_"} { // the communes' record lists, their households reached
 			if strings.Contains(name, k) {
 				kinds[k]++
 			}
 		}
 	}
-	if before["assistance"] != 3 || kinds["_lists_"] != 2 || kinds["_state_"] != 2 {
+	if before["assistance"] != 3 || kinds["_lists_"] != 2 || kinds["_house_"] != 2 {
 		t.Fatalf("before the objection the hash is in %v, want the 3 records and both communes' lists and sets", before)
 	}
 
